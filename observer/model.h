@@ -1,0 +1,111 @@
+// The world model: everything the events have established, and nothing that
+// depends on the clock, the inventory's later edits or the stage markers
+// (those are joined in by BuildSnapshot). Plain data; Apply() mutates it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "observer/event.h"
+#include "observer/timestamp.h"
+
+namespace hlo {
+
+// Most recent occurrence timestamps kept per incident.
+inline constexpr size_t kMaxIncidentEvents = 100;
+
+struct NodeState {
+  std::optional<Timestamp> last_seen;  // latest event time; node_down excluded
+  bool down = false;                   // node_down until the node's next event
+
+  friend bool operator==(const NodeState&, const NodeState&) = default;
+};
+
+// Key of a service entry: "<node>/<service>" (names never contain '/').
+inline std::string ServiceKey(const std::string& node, const std::string& service) {
+  return node + '/' + service;
+}
+
+struct ServiceState {
+  std::string node;
+  std::string service;
+  bool health_seen = false;              // any health signal so far
+  std::optional<Timestamp> last_check;   // latest health signal or failure
+  std::string active_incident;           // "" when none
+  std::string last_incident;             // most recently opened, for repeat_of
+  std::string last_deployment;           // correlation_id, "" when none
+
+  friend bool operator==(const ServiceState&, const ServiceState&) = default;
+};
+
+struct IncidentState {
+  std::string id;
+  std::string node;
+  std::string service;
+  bool active = true;
+  Severity severity = Severity::kError;
+  Timestamp started_at;
+  Timestamp last_occurrence;
+  uint64_t occurrence_count = 0;
+  std::deque<Timestamp> events;          // at most kMaxIncidentEvents
+  std::string correlation_id;            // "" = null
+  std::optional<Timestamp> resolved_at;
+  std::string repeat_of;                 // "" = null
+  std::vector<std::string> diagnostics;  // "logs/…", unique, in order
+
+  friend bool operator==(const IncidentState&, const IncidentState&) = default;
+};
+
+enum class DeploymentStatus { kRunning, kSucceeded, kFailed };
+std::string_view DeploymentStatusName(DeploymentStatus s);
+
+struct DeploymentStage {
+  std::string name;
+  Timestamp at;
+
+  friend bool operator==(const DeploymentStage&, const DeploymentStage&) = default;
+};
+
+struct DeploymentState {
+  std::string correlation_id;
+  std::string node;     // "" = null
+  std::string service;  // "" = null
+  DeploymentStatus status = DeploymentStatus::kRunning;
+  std::optional<Timestamp> started_at;
+  std::optional<Timestamp> finished_at;
+  std::vector<DeploymentStage> stages;
+  uint64_t attempts = 1;
+  std::vector<std::string> diagnostics;  // "logs/…", current attempt
+
+  friend bool operator==(const DeploymentState&, const DeploymentState&) = default;
+};
+
+// Counters mirror the history applied so far; a replay recomputes them.
+struct Counters {
+  uint64_t events_processed = 0;
+  uint64_t events_rejected = 0;
+  std::map<std::string, uint64_t> processed_by_type;   // wire type or "unknown"
+  std::map<std::string, uint64_t> rejected_by_reason;  // reason name
+  // (deployment's service or "", "succeeded"|"failed") → finished events.
+  std::map<std::pair<std::string, std::string>, uint64_t> deployments_finished;
+  std::optional<Timestamp> last_event_at;  // of the last processed event
+
+  friend bool operator==(const Counters&, const Counters&) = default;
+};
+
+struct Model {
+  std::map<std::string, NodeState> nodes;              // by name
+  std::map<std::string, ServiceState> services;        // by ServiceKey
+  std::map<std::string, IncidentState> incidents;      // by id
+  std::map<std::string, DeploymentState> deployments;  // by correlation_id
+  Counters counters;
+
+  friend bool operator==(const Model&, const Model&) = default;
+};
+
+}  // namespace hlo
