@@ -1,1 +1,283 @@
-// placeholder: being written
+#include "observer/apply.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace hlo {
+namespace detail {
+namespace {
+
+void KeepLatest(std::optional<Timestamp>& slot, Timestamp t) {
+  if (!slot || *slot < t) slot = t;
+}
+
+void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& items) {
+  for (const auto& item : items) {
+    if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
+  }
+}
+
+ServiceState& ServiceEntry(Model& model, const std::string& node, const std::string& service) {
+  auto [it, inserted] = model.services.try_emplace(ServiceKey(node, service));
+  if (inserted) {
+    it->second.node = node;
+    it->second.service = service;
+  }
+  return it->second;
+}
+
+std::string NewIncidentId(const Model& model, Timestamp started, const std::string& node,
+                          const std::string& service) {
+  const std::string base =
+      "inc-" + std::to_string(FloorSeconds(started)) + "-" + node + "-" + service;
+  std::string id = base;
+  for (int suffix = 2; model.incidents.count(id) > 0; ++suffix) {
+    id = base + "-" + std::to_string(suffix);
+  }
+  return id;
+}
+
+struct Failure {
+  Timestamp at;
+  Severity severity;
+  const std::string& correlation_id;
+  const std::vector<std::string>& diagnostics;
+};
+
+void RecordFailure(Model& model, const std::string& node, const std::string& service,
+                   const Failure& failure) {
+  ServiceState& entry = ServiceEntry(model, node, service);
+  KeepLatest(entry.last_check, failure.at);
+  if (!entry.active_incident.empty()) {
+    IncidentState& incident = model.incidents.at(entry.active_incident);
+    ++incident.occurrence_count;
+    if (incident.last_occurrence < failure.at) incident.last_occurrence = failure.at;
+    incident.events.push_back(failure.at);
+    if (incident.events.size() > kMaxIncidentEvents) incident.events.pop_front();
+    incident.severity = std::max(incident.severity, failure.severity);
+    if (incident.correlation_id.empty()) incident.correlation_id = failure.correlation_id;
+    AppendUnique(incident.diagnostics, failure.diagnostics);
+    return;
+  }
+  IncidentState incident;
+  incident.id = NewIncidentId(model, failure.at, node, service);
+  incident.node = node;
+  incident.service = service;
+  incident.severity = failure.severity;
+  incident.started_at = failure.at;
+  incident.last_occurrence = failure.at;
+  incident.occurrence_count = 1;
+  incident.events.push_back(failure.at);
+  incident.correlation_id = failure.correlation_id;
+  incident.repeat_of = entry.last_incident;
+  AppendUnique(incident.diagnostics, failure.diagnostics);
+  entry.active_incident = incident.id;
+  entry.last_incident = incident.id;
+  std::string id = incident.id;
+  model.incidents.emplace(std::move(id), std::move(incident));
+}
+
+void HealthSignal(ServiceState& entry, Timestamp at) {
+  entry.health_seen = true;
+  KeepLatest(entry.last_check, at);
+}
+
+void Recover(Model& model, ServiceState& entry, Timestamp at) {
+  if (!entry.active_incident.empty()) {
+    IncidentState& incident = model.incidents.at(entry.active_incident);
+    incident.active = false;
+    incident.resolved_at = at;
+    entry.active_incident.clear();
+  }
+  HealthSignal(entry, at);
+}
+
+void ApplyRecovered(Model& model, const Event& event, const ApplyContext& context) {
+  if (!event.node.empty()) {
+    Recover(model, ServiceEntry(model, event.node, event.service), event.timestamp);
+    return;
+  }
+  // Without a node: every existing entry of that service, the inventory's
+  // included, since those are entries of services.json too.
+  std::vector<std::string> nodes;
+  for (const auto& [key, entry] : model.services) {
+    if (entry.service == event.service) nodes.push_back(entry.node);
+  }
+  if (context.inventory != nullptr) {
+    for (const auto& [node, services] : context.inventory->services) {
+      if (services.count(event.service) > 0) nodes.push_back(node);
+    }
+  }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  for (const auto& node : nodes) {
+    Recover(model, ServiceEntry(model, node, event.service), event.timestamp);
+  }
+}
+
+std::vector<std::string> NormalizedDiagnostics(const Event& event, const ApplyContext& context) {
+  std::vector<std::string> out;
+  for (const auto& path : event.diagnostics) {
+    std::string normal = NormalizeDiagnosticsPath(path, context.logs_dir);
+    if (!normal.empty()) out.push_back(std::move(normal));
+  }
+  return out;
+}
+
+void ApplyDeployment(Model& model, const Event& event, const ApplyContext& context) {
+  auto [it, created] = model.deployments.try_emplace(event.correlation_id);
+  DeploymentState& dep = it->second;
+  const Timestamp at = event.timestamp;
+  if (created) dep.correlation_id = event.correlation_id;
+  bool pair_changed = false;
+  if (!event.node.empty() && dep.node != event.node) {
+    dep.node = event.node;
+    pair_changed = true;
+  }
+  if (!event.service.empty() && dep.service != event.service) {
+    dep.service = event.service;
+    pair_changed = true;
+  }
+  switch (event.type) {
+    case EventType::kDeploymentStarted:
+      if (!created && dep.status != DeploymentStatus::kRunning) {
+        ++dep.attempts;
+        dep.status = DeploymentStatus::kRunning;
+        dep.started_at = at;
+        dep.finished_at.reset();
+        dep.stages.clear();
+        dep.diagnostics.clear();
+      } else if (!dep.started_at) {
+        dep.started_at = at;
+      }
+      break;
+    case EventType::kDeploymentStage:
+      dep.stages.push_back({event.stage, at});
+      break;
+    case EventType::kDeploymentSucceeded:
+      dep.status = DeploymentStatus::kSucceeded;
+      dep.finished_at = at;
+      ++model.counters.deployments_finished[{dep.service, "succeeded"}];
+      break;
+    case EventType::kDeploymentFailed:
+      dep.status = DeploymentStatus::kFailed;
+      dep.finished_at = at;
+      ++model.counters.deployments_finished[{dep.service, "failed"}];
+      break;
+    default:
+      break;
+  }
+  if (!dep.node.empty() && !dep.service.empty()) {
+    ServiceState& entry = ServiceEntry(model, dep.node, dep.service);
+    if (created || pair_changed || event.type == EventType::kDeploymentStarted) {
+      entry.last_deployment = dep.correlation_id;
+    }
+  }
+  if (event.type == EventType::kDeploymentFailed) {
+    const std::vector<std::string> diagnostics = NormalizedDiagnostics(event, context);
+    AppendUnique(dep.diagnostics, diagnostics);
+    if (!dep.node.empty() && !dep.service.empty()) {
+      const std::string node = dep.node;
+      const std::string service = dep.service;
+      RecordFailure(model, node, service,
+                    {at, event.severity.value_or(Severity::kError), event.correlation_id,
+                     diagnostics});
+    }
+  }
+}
+
+// Splits on '/', resolving "." and ".." lexically. Returns false when ".."
+// climbs above the start.
+bool PushComponents(std::string_view path, std::vector<std::string_view>& stack) {
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(pos, end - pos);
+    if (part == "..") {
+      if (stack.empty()) return false;
+      stack.pop_back();
+    } else if (!part.empty() && part != ".") {
+      stack.push_back(part);
+    }
+    pos = end + 1;
+  }
+  return true;
+}
+
+}  // namespace
+}  // namespace detail
+
+std::string NormalizeDiagnosticsPath(const std::string& path, const std::string& logs_dir) {
+  std::vector<std::string_view> stack;
+  size_t inside_from = 0;  // components of `stack` that must be the logs folder
+  if (!path.empty() && path.front() == '/') {
+    std::vector<std::string_view> logs;
+    if (!detail::PushComponents(logs_dir, logs)) return "";
+    if (!detail::PushComponents(path, stack)) return "";
+    if (stack.size() <= logs.size() || !std::equal(logs.begin(), logs.end(), stack.begin())) {
+      return "";
+    }
+    inside_from = logs.size();
+  } else {
+    if (path.empty()) return "";
+    stack.push_back("logs");
+    if (!detail::PushComponents(path, stack)) return "";
+    if (stack.size() < 2 || stack.front() != "logs") return "";
+    inside_from = 1;
+  }
+  std::string out = "logs";
+  for (size_t i = inside_from; i < stack.size(); ++i) {
+    out += '/';
+    out += stack[i];
+  }
+  return out;
+}
+
+void Apply(Model& model, const Event& event, const ApplyContext& context) {
+  Counters& counters = model.counters;
+  ++counters.events_processed;
+  ++counters.processed_by_type[std::string(EventTypeName(event.type))];
+  counters.last_event_at = event.timestamp;
+
+  if (!event.node.empty()) {
+    NodeState& node = model.nodes[event.node];
+    if (event.type == EventType::kNodeDown) {
+      node.down = true;
+    } else {
+      detail::KeepLatest(node.last_seen, event.timestamp);
+      node.down = false;
+    }
+  }
+
+  switch (event.type) {
+    case EventType::kHealthcheckPassed:
+      detail::HealthSignal(detail::ServiceEntry(model, event.node, event.service),
+                           event.timestamp);
+      break;
+    case EventType::kHealthcheckFailed:
+    case EventType::kServiceUnhealthy:
+      detail::RecordFailure(model, event.node, event.service,
+                            {event.timestamp, event.severity.value_or(Severity::kError),
+                             event.correlation_id, {}});
+      break;
+    case EventType::kServiceRecovered:
+      detail::ApplyRecovered(model, event, context);
+      break;
+    case EventType::kDeploymentStarted:
+    case EventType::kDeploymentStage:
+    case EventType::kDeploymentSucceeded:
+    case EventType::kDeploymentFailed:
+      detail::ApplyDeployment(model, event, context);
+      break;
+    default:
+      break;
+  }
+}
+
+void CountRejection(Model& model, RejectReason reason) {
+  ++model.counters.events_rejected;
+  ++model.counters.rejected_by_reason[std::string(RejectReasonName(reason))];
+}
+
+}  // namespace hlo

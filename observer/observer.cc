@@ -1,1 +1,292 @@
-// placeholder: being written
+#include "observer/observer.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "observer/atomic_file.h"
+#include "observer/world_serializer.h"
+
+namespace hlo {
+namespace detail {
+namespace {
+
+constexpr char kCheckpointName[] = "observer_checkpoint.json";
+constexpr char kRejectedLogName[] = "rejected-events.jsonl";
+
+std::string RejectedLine(const RejectedEvent& r) {
+  const nlohmann::json j = {{"file", r.file},
+                            {"line", r.line},
+                            {"reason", RejectReasonName(r.reason)},
+                            {"detail", r.detail},
+                            {"raw", r.raw}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+bool EnsureDirectory(const std::filesystem::path& dir, std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || ::access(dir.c_str(), W_OK | X_OK) != 0) {
+    if (error) *error = dir.string() + " is not a writable folder" +
+                        (ec ? ": " + ec.message() : "");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+}  // namespace detail
+
+std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::string>>& files) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  for (const auto& [name, content] : files) {
+    mix(name);
+    mix(std::string_view("\0", 1));
+    mix(content);
+    mix(std::string_view("\0", 1));
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Observer::Observer(ObserverOptions options) {
+  std::error_code ec;
+  root_ = std::filesystem::absolute(options.root, ec).lexically_normal();
+  if (root_.has_filename() == false && root_ != root_.root_path()) {
+    root_ = root_.parent_path();  // drop a trailing '/'
+  }
+  events_dir_ = root_ / "events";
+  state_dir_ = root_ / "state";
+  world_dir_ = root_ / "world";
+  context_.logs_dir = (root_ / "logs").string();
+  context_.inventory = options.inventory;
+}
+
+bool Observer::Open(std::string* error) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root_, ec) || ::access(root_.c_str(), R_OK | X_OK) != 0) {
+    if (error) *error = "root " + root_.string() + " is not a readable folder";
+    return false;
+  }
+  if (!detail::EnsureDirectory(state_dir_, error) || !detail::EnsureDirectory(world_dir_, error)) {
+    return false;
+  }
+  const std::filesystem::path path = state_dir_ / detail::kCheckpointName;
+  if (!std::filesystem::exists(path, ec)) {
+    ScheduleReplay("", /*count=*/false);
+    return true;
+  }
+  std::string why;
+  std::optional<std::string> text = ReadWholeFile(path, &why);
+  std::optional<Checkpoint> loaded;
+  if (text) loaded = ParseCheckpoint(*text, &why);
+  if (!loaded) {
+    notices_.push_back("checkpoint " + path.string() + " is unusable (" + why +
+                       "); rebuilding from all event files");
+    ScheduleReplay("unusable checkpoint", /*count=*/false);
+    return true;
+  }
+  checkpoint_ = std::move(*loaded);
+  if (WorldDigestOnDisk() != checkpoint_.world_digest) {
+    ScheduleReplay("world files do not match the checkpoint", /*count=*/true);
+    return true;
+  }
+  const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
+  const uint64_t rejected_size = std::filesystem::file_size(rejected, ec);
+  if ((ec ? 0 : rejected_size) < checkpoint_.rejected_log_bytes) {
+    ScheduleReplay("rejected-events.jsonl is shorter than the checkpoint says", true);
+    return true;
+  }
+  // Lines a killed run wrote after its last checkpoint belong to no history.
+  if (!TruncateTo(rejected, checkpoint_.rejected_log_bytes, error)) return false;
+  return true;
+}
+
+void Observer::ScheduleReplay(const std::string& reason, bool count) {
+  const uint64_t rebuilds = checkpoint_.rebuilds + (count ? 1 : 0);
+  checkpoint_ = Checkpoint{};
+  checkpoint_.rebuilds = rebuilds;
+  replay_pending_ = true;
+  replay_reason_ = reason;
+  rewrite_rejected_log_ = true;
+  pending_rejected_.clear();
+}
+
+std::string Observer::LateArrival(const std::vector<EventFile>& files) const {
+  if (!checkpoint_.file) return "";
+  const std::string& last = *checkpoint_.file;
+  for (const EventFile& f : files) {
+    if (f.name > last) break;
+    const auto it = checkpoint_.files.find(f.name);
+    if (it == checkpoint_.files.end()) {
+      if (f.name < last) return "late file " + f.name;
+      continue;
+    }
+    if (f.kind != EventFileKind::kJsonLines) continue;
+    if (f.size < it->second.offset) return f.name + " shrank below what was read of it";
+    if (f.name < last && f.size > it->second.offset &&
+        HasCompleteLineAfter(events_dir_ / f.name, it->second.offset)) {
+      return "new line appended to " + f.name;
+    }
+  }
+  return "";
+}
+
+bool Observer::ProcessPending(BatchResult* result, std::string* error) {
+  *result = BatchResult{};
+  std::optional<std::vector<EventFile>> files = ListEventFiles(events_dir_, error);
+  if (!files) return false;
+  if (!replay_pending_) {
+    const std::string late = LateArrival(*files);
+    if (!late.empty()) ScheduleReplay(late, /*count=*/true);
+  }
+  if (replay_pending_) {
+    result->replayed = true;
+    result->replay_reason = replay_reason_;
+    replay_pending_ = false;
+  }
+  std::map<std::string, FileProgress> present;
+  for (const EventFile& file : *files) {
+    std::string why;
+    ReadFile(file, result, &why);
+    if (!why.empty()) notices_.push_back(why);
+    const auto it = checkpoint_.files.find(file.name);
+    if (it != checkpoint_.files.end()) present.insert(*it);
+    if (!checkpoint_.file || *checkpoint_.file <= file.name) checkpoint_.file = file.name;
+  }
+  // Files removed by retention are forgotten; their events stay applied.
+  checkpoint_.files = std::move(present);
+  if (checkpoint_.file) {
+    const auto it = checkpoint_.files.find(*checkpoint_.file);
+    if (it != checkpoint_.files.end()) checkpoint_.offset = it->second.offset;
+  }
+  return true;
+}
+
+void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string* error) {
+  const auto known = checkpoint_.files.find(file.name);
+  const std::filesystem::path path = events_dir_ / file.name;
+  if (file.kind == EventFileKind::kJson) {
+    if (known != checkpoint_.files.end()) return;  // a .json is read once
+    bool too_large = false;
+    uint64_t size = 0;
+    std::optional<std::string> content =
+        ReadJsonDocument(path, kMaxEventBytes, &too_large, &size, error);
+    if (!content) return;
+    ++result->files_read;
+    if (too_large) {
+      Reject({file.name, 1, RejectReason::kTooLarge,
+              "file is " + std::to_string(size) + " bytes, limit " +
+                  std::to_string(kMaxEventBytes),
+              SanitizeRaw(*content)},
+             result);
+      checkpoint_.files[file.name] = {size, 1};
+      return;
+    }
+    uint64_t items = 0;
+    for (DocumentItem& item : ParseEventDocument(*content)) {
+      ++items;
+      if (auto* event = std::get_if<Event>(&item.result)) {
+        Apply(checkpoint_.model, *event, context_);
+        ++result->applied;
+      } else {
+        auto& rejection = std::get<Rejection>(item.result);
+        Reject({file.name, item.line, rejection.reason, std::move(rejection.detail),
+                SanitizeRaw(item.raw)},
+               result);
+      }
+    }
+    checkpoint_.files[file.name] = {content->size(), items};
+    return;
+  }
+  const FileProgress start = known != checkpoint_.files.end() ? known->second : FileProgress{};
+  if (known != checkpoint_.files.end() && file.size <= start.offset) return;
+  const LineSink sink = [&](const RawLine& line) {
+    Accept(file.name, line.line, line.text, line.size, result);
+  };
+  std::optional<FileProgress> end = ReadJsonLines(path, start, sink, error);
+  if (!end) return;
+  if (end->offset != start.offset) ++result->files_read;
+  checkpoint_.files[file.name] = *end;
+}
+
+void Observer::Accept(const std::string& file, uint64_t line, std::string_view text,
+                      uint64_t size, BatchResult* result) {
+  if (size > kMaxEventBytes) {
+    Reject({file, line, RejectReason::kTooLarge,
+            "line is " + std::to_string(size) + " bytes, limit " + std::to_string(kMaxEventBytes),
+            SanitizeRaw(text)},
+           result);
+    return;
+  }
+  ParseResult parsed = ParseEventLine(text);
+  if (auto* event = std::get_if<Event>(&parsed)) {
+    Apply(checkpoint_.model, *event, context_);
+    ++result->applied;
+    return;
+  }
+  auto& rejection = std::get<Rejection>(parsed);
+  Reject({file, line, rejection.reason, std::move(rejection.detail), SanitizeRaw(text)}, result);
+}
+
+void Observer::Reject(RejectedEvent rejected, BatchResult* result) {
+  CountRejection(checkpoint_.model, rejected.reason);
+  pending_rejected_ += detail::RejectedLine(rejected);
+  ++result->rejected;
+  result->rejections.push_back(std::move(rejected));
+}
+
+WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
+                                 const StageMarkers& stages) const {
+  SnapshotInputs in;
+  in.model = &checkpoint_.model;
+  in.inventory = context_.inventory;
+  in.stages = &stages;
+  in.now = now;
+  in.stale_after = stale_after;
+  in.checkpoint_file = checkpoint_.file;
+  in.checkpoint_offset = checkpoint_.offset;
+  return BuildSnapshot(in);
+}
+
+std::string Observer::WorldDigestOnDisk() const {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (std::string_view name : kWorldFileNames) {
+    std::optional<std::string> content = ReadWholeFile(world_dir_ / name, nullptr);
+    files.emplace_back(std::string(name), content ? *content : std::string("\x01missing"));
+  }
+  return DigestWorldFiles(files);
+}
+
+bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
+  const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
+  if (rewrite_rejected_log_) {
+    if (!WriteFileAtomic(rejected, pending_rejected_, error)) return false;
+    checkpoint_.rejected_log_bytes = pending_rejected_.size();
+  } else if (!pending_rejected_.empty()) {
+    if (!AppendAndSync(rejected, pending_rejected_, error)) return false;
+    checkpoint_.rejected_log_bytes += pending_rejected_.size();
+  }
+  rewrite_rejected_log_ = false;
+  pending_rejected_.clear();
+
+  std::vector<std::pair<std::string, std::string>> written;
+  for (WorldFile& file : SerializeWorld(world)) {
+    if (!WriteFileAtomic(world_dir_ / file.name, file.content, error)) return false;
+    written.emplace_back(std::string(file.name), std::move(file.content));
+  }
+  checkpoint_.world_digest = DigestWorldFiles(written);
+  return WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
+                         error);
+}
+
+}  // namespace hlo

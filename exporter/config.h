@@ -1,0 +1,34 @@
+// Everything the command line can set, with the contract's defaults
+// (CONTRACT §2). main() parses flags into this and only then wires parts.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "observer/timestamp.h"
+
+namespace hlo {
+
+enum class Command { kOnce, kRun, kValidate };
+
+struct Config {
+  Command command = Command::kOnce;
+  // --root: the homelab folder holding events/, state/, logs/, world/.
+  std::filesystem::path root = "/opt/homelab";
+  // --inventory: a checkout with inventory/topology.yaml and
+  // hosts/*/services.yaml; none when absent.
+  std::optional<std::filesystem::path> inventory;
+  // --now: a fixed clock for reproducible output; the system clock when absent.
+  std::optional<Timestamp> now;
+  // --node-stale-after: a node unseen for longer is down. Default 10m.
+  Duration node_stale_after{10LL * 60 * 1'000'000'000};
+  // once --textfile: also write the metrics there, for node_exporter.
+  std::optional<std::filesystem::path> textfile;
+  // run --web.listen-address: [host]:port to serve HTTP on.
+  std::string listen_address = ":9847";
+  // run --web.telemetry-path: where the metrics are served.
+  std::string telemetry_path = "/metrics";
+};
+
+}  // namespace hlo

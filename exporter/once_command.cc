@@ -1,0 +1,89 @@
+#include <chrono>
+#include <iostream>
+
+#include "exporter/commands.h"
+#include "observer/inventory.h"
+#include "observer/observer.h"
+#include "observer/stage_markers.h"
+
+namespace hlo {
+namespace detail {
+namespace {
+
+Timestamp SystemNow() {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  return Timestamp{ns / 1'000'000'000, static_cast<int32_t>(ns % 1'000'000'000)};
+}
+
+void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::string& world_dir) {
+  const WorldSummary& s = w.summary;
+  std::cout << "applied " << batch.applied << " new event(s), rejected " << batch.rejected
+            << (batch.replayed && !batch.replay_reason.empty()
+                    ? " (rebuilt from zero: " + batch.replay_reason + ")"
+                    : "")
+            << "\n"
+            << "nodes: " << w.nodes.size() << " (" << s.nodes_up << " up, " << s.nodes_down
+            << " down, " << s.nodes_unknown << " unknown)\n"
+            << "services: " << w.services.size() << " (" << s.services_healthy << " healthy, "
+            << s.services_unhealthy << " unhealthy, " << s.services_unknown << " unknown)\n"
+            << "incidents: " << s.incidents_active << " active, " << s.incidents_resolved
+            << " resolved\n"
+            << "deployments: " << w.deployments.size() << " (" << s.deployments_running
+            << " running, " << s.deployments_succeeded << " succeeded, " << s.deployments_failed
+            << " failed)\n"
+            << "events: " << w.counters.events_processed << " processed, "
+            << w.counters.events_rejected << " rejected in total\n"
+            << "world written to " << world_dir << "\n";
+}
+
+}  // namespace
+}  // namespace detail
+
+Inventory LoadConfiguredInventory(const Config& config) {
+  if (!config.inventory) return Inventory{};
+  Inventory inventory = LoadInventory(*config.inventory);
+  for (const InventoryWarning& w : inventory.warnings) {
+    std::cerr << (*config.inventory / w.file).string() << ":" << w.line << ": warning: "
+              << w.message << "\n";
+  }
+  return inventory;
+}
+
+Timestamp ConfiguredNow(const Config& config) {
+  return config.now ? *config.now : detail::SystemNow();
+}
+
+int RunOnce(const Config& config) {
+  const Inventory inventory = LoadConfiguredInventory(config);
+  Observer observer({config.root, config.inventory ? &inventory : nullptr});
+  std::string error;
+  if (!observer.Open(&error)) {
+    std::cerr << "homelab-observer: " << error << "\n";
+    return 1;
+  }
+  BatchResult batch;
+  if (!observer.ProcessPending(&batch, &error)) {
+    std::cerr << "homelab-observer: " << error << "\n";
+    return 1;
+  }
+  for (const std::string& notice : observer.notices()) {
+    std::cerr << "homelab-observer: " << notice << "\n";
+  }
+  for (const RejectedEvent& r : batch.rejections) {
+    std::cerr << "events/" << r.file << ":" << r.line << ": " << RejectReasonName(r.reason)
+              << ": " << r.detail << "\n";
+  }
+  const StageMarkers stages = LoadStageMarkers(observer.root() / "state" / "stages");
+  const WorldSnapshot world =
+      observer.Snapshot(ConfiguredNow(config), config.node_stale_after, stages);
+  if (!observer.Commit(world, &error)) {
+    std::cerr << "homelab-observer: " << error << "\n";
+    return 1;
+  }
+  detail::PrintSummary(batch, world, (observer.root() / "world").string());
+  return 0;
+}
+
+}  // namespace hlo

@@ -1,0 +1,34 @@
+// The pure core: one accepted event → the world model (CONTRACT §4, §5, §8).
+// Deterministic; no files, clocks or threads.
+#pragma once
+
+#include <string>
+
+#include "observer/event.h"
+#include "observer/event_parser.h"
+#include "observer/inventory.h"
+#include "observer/model.h"
+
+namespace hlo {
+
+// What Apply needs besides the event. Referenced objects must outlive the call.
+struct ApplyContext {
+  // Absolute, lexically normal path of <root>/logs, used to accept absolute
+  // diagnostics paths inside it.
+  std::string logs_dir;
+  // service_recovered without a node also reaches the inventory's entries of
+  // that service. May be null (no inventory).
+  const Inventory* inventory = nullptr;
+};
+
+// Applies one accepted event, in processing order.
+void Apply(Model& model, const Event& event, const ApplyContext& context);
+
+// Counts one rejected event.
+void CountRejection(Model& model, RejectReason reason);
+
+// Normalises a diagnostics path (relative to logs/, or absolute inside
+// `logs_dir`) to "logs/…"; "" when it is not strictly inside logs/.
+std::string NormalizeDiagnosticsPath(const std::string& path, const std::string& logs_dir);
+
+}  // namespace hlo

@@ -1,0 +1,29 @@
+// Small file helpers for the I/O edge: atomic replacement and whole reads.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hlo {
+
+// Writes `content` to a temporary file in the same folder, fsyncs it, renames
+// it over `path` and fsyncs the folder: a reader sees the old or the new file,
+// never a part. On failure the old file is untouched, the temporary removed,
+// and *error says what failed (with errno text).
+bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
+                     std::string* error);
+
+// The whole file, or nullopt (with *error) when it cannot be read.
+std::optional<std::string> ReadWholeFile(const std::filesystem::path& path, std::string* error);
+
+// Appends and fsyncs; creates the file when absent.
+bool AppendAndSync(const std::filesystem::path& path, std::string_view content,
+                   std::string* error);
+
+// Truncates to `size` bytes (no-op when already that size). Missing file and
+// size 0 is fine.
+bool TruncateTo(const std::filesystem::path& path, uint64_t size, std::string* error);
+
+}  // namespace hlo

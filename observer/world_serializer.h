@@ -1,0 +1,25 @@
+// The five world files as bytes (CONTRACT §5): objects keyed and sorted by id,
+// keys sorted, two-space indentation, a final newline. Same snapshot → same
+// bytes, which is what makes §6's byte-identity possible.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "observer/world_snapshot.h"
+
+namespace hlo {
+
+struct WorldFile {
+  std::string_view name;  // "nodes.json", …
+  std::string content;
+};
+
+inline constexpr std::array<std::string_view, 5> kWorldFileNames = {
+    "deployments.json", "incidents.json", "nodes.json", "runtime-summary.json", "services.json"};
+
+// In kWorldFileNames order.
+std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world);
+
+}  // namespace hlo

@@ -1,0 +1,79 @@
+// An immutable view of the world at one instant: the model joined with the
+// inventory, the stage markers and the clock. Both the world files and the
+// metrics are generated from it, so they always agree.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "observer/inventory.h"
+#include "observer/model.h"
+#include "observer/stage_markers.h"
+#include "observer/timestamp.h"
+
+namespace hlo {
+
+enum class NodeStatus { kUp, kDown, kUnknown };
+enum class ServiceStatus { kHealthy, kUnhealthy, kUnknown };
+std::string_view NodeStatusName(NodeStatus s);
+std::string_view ServiceStatusName(ServiceStatus s);
+inline constexpr ServiceStatus kAllServiceStatuses[] = {
+    ServiceStatus::kHealthy, ServiceStatus::kUnhealthy, ServiceStatus::kUnknown};
+
+struct NodeView {
+  std::string name;
+  NodeStatus status = NodeStatus::kUnknown;
+  std::vector<std::string> roles;
+  std::optional<Timestamp> last_seen;
+  bool in_inventory = false;
+  std::vector<StageMarker> stages;
+};
+
+struct ServiceView {
+  std::string node;
+  std::string service;
+  ServiceStatus status = ServiceStatus::kUnknown;
+  std::optional<Timestamp> last_check;
+  std::string active_incident;  // "" = null
+  bool in_inventory = false;
+  std::string last_deployment;  // "" = null
+};
+
+struct WorldSummary {
+  uint64_t nodes_up = 0, nodes_down = 0, nodes_unknown = 0;
+  uint64_t services_healthy = 0, services_unhealthy = 0, services_unknown = 0;
+  uint64_t incidents_active = 0, incidents_resolved = 0;
+  std::array<uint64_t, 4> active_by_severity{};  // indexed by Severity
+  uint64_t deployments_running = 0, deployments_succeeded = 0, deployments_failed = 0;
+};
+
+struct WorldSnapshot {
+  Timestamp generated_at;
+  std::vector<NodeView> nodes;        // sorted by name
+  std::vector<ServiceView> services;  // sorted by "<node>/<service>"
+  std::map<std::string, IncidentState> incidents;
+  std::map<std::string, DeploymentState> deployments;
+  Counters counters;
+  std::optional<std::string> checkpoint_file;  // null before any event file
+  uint64_t checkpoint_offset = 0;
+  WorldSummary summary;
+};
+
+struct SnapshotInputs {
+  const Model* model = nullptr;            // required
+  const Inventory* inventory = nullptr;    // optional
+  const StageMarkers* stages = nullptr;    // optional
+  Timestamp now;
+  Duration stale_after{600'000'000'000};  // --node-stale-after, default 10m
+  std::optional<std::string> checkpoint_file;
+  uint64_t checkpoint_offset = 0;
+};
+
+// Pure: the same inputs give the same snapshot.
+WorldSnapshot BuildSnapshot(const SnapshotInputs& in);
+
+}  // namespace hlo
