@@ -2,6 +2,9 @@
 #include <iostream>
 
 #include "exporter/commands.h"
+#include "exporter/export_state.h"
+#include "exporter/metrics_table.h"
+#include "observer/atomic_file.h"
 #include "observer/inventory.h"
 #include "observer/observer.h"
 #include "observer/stage_markers.h"
@@ -81,6 +84,15 @@ int RunOnce(const Config& config) {
   if (!observer.Commit(world, &error)) {
     std::cerr << "homelab-observer: " << error << "\n";
     return 1;
+  }
+  if (config.textfile) {
+    ExportState state;
+    state.world = std::make_shared<const WorldSnapshot>(world);
+    state.rebuilds = observer.checkpoint().rebuilds;
+    if (!WriteFileAtomic(*config.textfile, RenderExposition(state), &error)) {
+      std::cerr << "homelab-observer: --textfile: " << error << "\n";
+      return 1;
+    }
   }
   detail::PrintSummary(batch, world, (observer.root() / "world").string());
   return 0;

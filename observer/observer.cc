@@ -160,7 +160,12 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
     ReadFile(file, result, &why);
     if (!why.empty()) notices_.push_back(why);
     const auto it = checkpoint_.files.find(file.name);
-    if (it != checkpoint_.files.end()) present.insert(*it);
+    if (it != checkpoint_.files.end()) {
+      present.insert(*it);
+      if (file.size > it->second.offset) result->pending_bytes += file.size - it->second.offset;
+    } else {
+      result->pending_bytes += file.size;
+    }
     if (!checkpoint_.file || *checkpoint_.file <= file.name) checkpoint_.file = file.name;
   }
   // Files removed by retention are forgotten; their events stay applied.

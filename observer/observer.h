@@ -42,6 +42,7 @@ struct BatchResult {
   uint64_t applied = 0;
   uint64_t rejected = 0;
   uint64_t files_read = 0;       // files from which something new was consumed
+  uint64_t pending_bytes = 0;    // bytes left unconsumed (unfinished last lines)
   bool replayed = false;         // history was rebuilt from zero
   std::string replay_reason;     // why, for the log; "" when not replayed
   std::vector<RejectedEvent> rejections;  // this batch's, in processing order

@@ -1,0 +1,44 @@
+// What the metrics are generated from: an immutable world snapshot plus the
+// observer's own figures. Built after each batch and swapped in whole, so a
+// scrape never sees half of one batch.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "observer/world_snapshot.h"
+
+namespace hlo {
+
+// Upper bounds of the batch-duration histogram, in seconds.
+inline constexpr std::array<double, 10> kBatchDurationBuckets = {
+    0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
+
+// Figures only the daemon has; absent (present = false) for `once`.
+struct DaemonStats {
+  bool present = false;
+  std::string watch_mode;  // "inotify" | "poll"
+  bool ready = false;      // the first replay is done
+  uint64_t batches = 0;
+  double batch_seconds_sum = 0;
+  std::array<uint64_t, kBatchDurationBuckets.size()> batch_buckets{};  // cumulative
+  double last_batch_seconds = 0;
+  uint64_t inventory_reloads = 0;
+  uint64_t inventory_reload_failures = 0;
+  bool inventory_ok = true;
+  uint64_t world_write_failures = 0;
+  uint64_t pending_bytes = 0;  // bytes in events/ not yet consumed at the last scan
+  double last_batch_timestamp = 0;
+
+  void RecordBatch(double seconds);
+};
+
+struct ExportState {
+  std::shared_ptr<const WorldSnapshot> world;  // required
+  uint64_t rebuilds = 0;                       // from the checkpoint
+  DaemonStats daemon;
+};
+
+}  // namespace hlo

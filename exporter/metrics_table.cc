@@ -1,0 +1,236 @@
+#include "exporter/metrics_table.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "observer/event_parser.h"
+
+#include <limits>
+#include <map>
+#include <sstream>
+
+namespace hlo {
+
+void SeriesSink::Add(const std::vector<std::string>& values, double value) {
+  prometheus::ClientMetric metric;
+  for (size_t i = 0; i < spec_.labels.size() && i < values.size(); ++i) {
+    metric.label.push_back({std::string(spec_.labels[i]), values[i]});
+  }
+  switch (spec_.type) {
+    case prometheus::MetricType::Counter: metric.counter.value = value; break;
+    case prometheus::MetricType::Gauge: metric.gauge.value = value; break;
+    default: metric.untyped.value = value; break;
+  }
+  family_.metric.push_back(std::move(metric));
+}
+
+namespace detail {
+namespace {
+
+using prometheus::MetricType;
+using S = const ExportState&;
+using Sink = SeriesSink&;
+
+const WorldSnapshot& W(S s) { return *s.world; }
+std::string Str(std::string_view v) { return std::string(v); }
+
+void NodeUp(S s, Sink out) {
+  for (const auto& n : W(s).nodes) out.Add({n.name}, n.status == NodeStatus::kUp ? 1 : 0);
+}
+void NodeLastSeen(S s, Sink out) {
+  for (const auto& n : W(s).nodes) {
+    if (n.last_seen) out.Add({n.name}, ToUnixSeconds(*n.last_seen));
+  }
+}
+void NodeRole(S s, Sink out) {
+  for (const auto& n : W(s).nodes) {
+    for (const auto& role : n.roles) out.Add({n.name, role}, 1);
+  }
+}
+void ServiceHealthy(S s, Sink out) {
+  for (const auto& v : W(s).services) {
+    out.Add({v.node, v.service}, v.status == ServiceStatus::kHealthy ? 1 : 0);
+  }
+}
+void ServiceStatusSet(S s, Sink out) {
+  for (const auto& v : W(s).services) {
+    for (ServiceStatus st : kAllServiceStatuses) {
+      out.Add({v.node, v.service, Str(ServiceStatusName(st))}, v.status == st ? 1 : 0);
+    }
+  }
+}
+void IncidentOpen(S s, Sink out) {
+  for (const auto& [id, i] : W(s).incidents) {
+    if (i.active) out.Add({id, i.node, i.service, Str(SeverityName(i.severity))}, 1);
+  }
+}
+void IncidentOccurrences(S s, Sink out) {
+  for (const auto& [id, i] : W(s).incidents) {
+    if (i.active) {
+      out.Add({id, i.node, i.service, Str(SeverityName(i.severity))},
+              static_cast<double>(i.occurrence_count));
+    }
+  }
+}
+void IncidentsOpen(S s, Sink out) {
+  for (Severity sev : kAllSeverities) {
+    out.Add({Str(SeverityName(sev))},
+            static_cast<double>(W(s).summary.active_by_severity[static_cast<size_t>(sev)]));
+  }
+}
+void IncidentsResolved(S s, Sink out) {
+  out.Add({}, static_cast<double>(W(s).summary.incidents_resolved));
+}
+void DeploymentsTotal(S s, Sink out) {
+  for (const auto& [key, n] : W(s).counters.deployments_finished) {
+    out.Add({key.first, key.second}, static_cast<double>(n));
+  }
+}
+void DeploymentsRunning(S s, Sink out) {
+  out.Add({}, static_cast<double>(W(s).summary.deployments_running));
+}
+void DeploymentStatusSet(S s, Sink out) {
+  static constexpr DeploymentStatus kAll[] = {DeploymentStatus::kRunning,
+                                              DeploymentStatus::kSucceeded,
+                                              DeploymentStatus::kFailed};
+  for (const auto& v : W(s).services) {
+    if (v.last_deployment.empty()) continue;
+    const auto it = W(s).deployments.find(v.last_deployment);
+    if (it == W(s).deployments.end()) continue;
+    for (DeploymentStatus st : kAll) {
+      out.Add({v.node, v.service, Str(DeploymentStatusName(st))}, it->second.status == st ? 1 : 0);
+    }
+  }
+}
+void EventsProcessed(S s, Sink out) {
+  // Every type is always present, so rate() works from the first event on.
+  std::map<std::string, uint64_t> by_type;
+  for (int t = 0; t <= static_cast<int>(EventType::kUnknown); ++t) {
+    by_type[Str(EventTypeName(static_cast<EventType>(t)))] = 0;
+  }
+  for (const auto& [type, n] : W(s).counters.processed_by_type) by_type[type] = n;
+  for (const auto& [type, n] : by_type) out.Add({type}, static_cast<double>(n));
+}
+void EventsRejected(S s, Sink out) {
+  std::map<std::string, uint64_t> by_reason;
+  for (RejectReason r : kAllRejectReasons) by_reason[Str(RejectReasonName(r))] = 0;
+  for (const auto& [reason, n] : W(s).counters.rejected_by_reason) by_reason[reason] = n;
+  for (const auto& [reason, n] : by_reason) out.Add({reason}, static_cast<double>(n));
+}
+void LastEvent(S s, Sink out) {
+  if (W(s).counters.last_event_at) out.Add({}, ToUnixSeconds(*W(s).counters.last_event_at));
+}
+void Rebuilds(S s, Sink out) { out.Add({}, static_cast<double>(s.rebuilds)); }
+void BuildInfo(S, Sink out) { out.Add({HLO_VERSION}, 1); }
+
+void BatchDuration(S s, Sink out) {
+  prometheus::ClientMetric metric;
+  metric.histogram.sample_count = s.daemon.batches;
+  metric.histogram.sample_sum = s.daemon.batch_seconds_sum;
+  for (size_t i = 0; i < kBatchDurationBuckets.size(); ++i) {
+    metric.histogram.bucket.push_back({s.daemon.batch_buckets[i], kBatchDurationBuckets[i]});
+  }
+  metric.histogram.bucket.push_back(
+      {s.daemon.batches, std::numeric_limits<double>::infinity()});
+  out.family().metric.push_back(std::move(metric));
+}
+void LastBatch(S s, Sink out) {
+  if (s.daemon.batches > 0) out.Add({}, s.daemon.last_batch_timestamp);
+}
+void InventoryReloads(S s, Sink out) { out.Add({}, static_cast<double>(s.daemon.inventory_reloads)); }
+void InventoryFailures(S s, Sink out) {
+  out.Add({}, static_cast<double>(s.daemon.inventory_reload_failures));
+}
+void InventoryOk(S s, Sink out) { out.Add({}, s.daemon.inventory_ok ? 1 : 0); }
+void WorldWriteFailures(S s, Sink out) {
+  out.Add({}, static_cast<double>(s.daemon.world_write_failures));
+}
+void PendingBytes(S s, Sink out) { out.Add({}, static_cast<double>(s.daemon.pending_bytes)); }
+void WatchModeInfo(S s, Sink out) {
+  for (const char* mode : {"inotify", "poll"}) out.Add({mode}, s.daemon.watch_mode == mode ? 1 : 0);
+}
+void Ready(S s, Sink out) { out.Add({}, s.daemon.ready ? 1 : 0); }
+
+}  // namespace
+}  // namespace detail
+
+const std::vector<MetricSpec>& MetricTable() {
+  using prometheus::MetricType;
+  namespace d = detail;
+  static const std::vector<MetricSpec> table = {
+      {"homelab_node_up", "1 when the node is up (seen within --node-stale-after and not marked down), 0 otherwise.", MetricType::Gauge, {"node"}, "world", d::NodeUp},
+      {"homelab_node_last_seen_timestamp_seconds", "Event time the node was last seen, for nodes seen at least once.", MetricType::Gauge, {"node"}, "world", d::NodeLastSeen},
+      {"homelab_node_role", "1 for each role the inventory gives the node.", MetricType::Gauge, {"node", "role"}, "world", d::NodeRole},
+      {"homelab_service_healthy", "1 when the service is healthy, 0 when unhealthy or unknown.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceHealthy},
+      {"homelab_service_status", "State set of the service: healthy, unhealthy, unknown (1 for the current one).", MetricType::Gauge, {"node", "service", "status"}, "world", d::ServiceStatusSet},
+      {"homelab_incident_open", "1 for each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentOpen},
+      {"homelab_incident_occurrences", "Occurrence count of each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentOccurrences},
+      {"homelab_incidents_open", "Active incidents by severity; all four severities always present.", MetricType::Gauge, {"severity"}, "world", d::IncidentsOpen},
+      {"homelab_incidents_resolved_total", "Resolved incidents in the history.", MetricType::Counter, {}, "world", d::IncidentsResolved},
+      {"homelab_deployments_total", "Finished deployments (deployment_succeeded and deployment_failed events applied) by the deployment's service.", MetricType::Counter, {"service", "status"}, "world", d::DeploymentsTotal},
+      {"homelab_deployments_running", "Deployments currently running.", MetricType::Gauge, {}, "world", d::DeploymentsRunning},
+      {"homelab_deployment_status", "State set of the latest deployment per node and service: running, succeeded, failed.", MetricType::Gauge, {"node", "service", "status"}, "world", d::DeploymentStatusSet},
+      {"homelab_observer_events_processed_total", "Events applied, by type (\"unknown\" for types the observer does not know).", MetricType::Counter, {"type"}, "world", d::EventsProcessed},
+      {"homelab_observer_events_rejected_total", "Events rejected, by reason.", MetricType::Counter, {"reason"}, "world", d::EventsRejected},
+      {"homelab_observer_last_event_timestamp_seconds", "Event time of the last processed event.", MetricType::Gauge, {}, "world", d::LastEvent},
+      {"homelab_observer_rebuilds_total", "Full replays done because history changed behind the checkpoint.", MetricType::Counter, {}, "world", d::Rebuilds},
+      {"homelab_observer_build_info", "Always 1; the version label tells the build.", MetricType::Gauge, {"version"}, "world", d::BuildInfo},
+      {"homelab_observer_batch_duration_seconds", "Time to apply one batch of new events and write the world files.", MetricType::Histogram, {}, "daemon", d::BatchDuration},
+      {"homelab_observer_last_batch_timestamp_seconds", "Wall-clock time the last batch finished.", MetricType::Gauge, {}, "daemon", d::LastBatch},
+      {"homelab_observer_inventory_reloads_total", "Inventory reloads after its files changed.", MetricType::Counter, {}, "daemon", d::InventoryReloads},
+      {"homelab_observer_inventory_reload_failures_total", "Inventory reloads that found a broken file; the last good inventory stays in use.", MetricType::Counter, {}, "daemon", d::InventoryFailures},
+      {"homelab_observer_inventory_ok", "1 when the inventory in use loaded without problems, 0 otherwise.", MetricType::Gauge, {}, "daemon", d::InventoryOk},
+      {"homelab_observer_world_write_failures_total", "Failed writes of the world files or checkpoint; retried next batch.", MetricType::Counter, {}, "daemon", d::WorldWriteFailures},
+      {"homelab_observer_events_pending_bytes", "Bytes in events/ not yet consumed at the last scan.", MetricType::Gauge, {}, "daemon", d::PendingBytes},
+      {"homelab_observer_watch_mode", "1 for the way events/ is watched: inotify, or poll as the fallback.", MetricType::Gauge, {"mode"}, "daemon", d::WatchModeInfo},
+      {"homelab_observer_ready", "1 once the first replay is done (as /readyz).", MetricType::Gauge, {}, "daemon", d::Ready},
+  };
+  return table;
+}
+
+std::vector<prometheus::MetricFamily> GenerateFamilies(const ExportState& state) {
+  std::vector<prometheus::MetricFamily> families;
+  for (const MetricSpec& spec : MetricTable()) {
+    if (spec.source == "daemon" && !state.daemon.present) continue;
+    prometheus::MetricFamily family;
+    family.name = std::string(spec.name);
+    family.help = std::string(spec.help);
+    family.type = spec.type;
+    SeriesSink sink(spec, family);
+    spec.generate(state, sink);
+    families.push_back(std::move(family));
+  }
+  return families;
+}
+
+std::string RenderExposition(const ExportState& state) {
+  return prometheus::TextSerializer().Serialize(GenerateFamilies(state));
+}
+
+std::string RenderMetricsMarkdown() {
+  std::ostringstream out;
+  out << "# Metrics\n\n"
+      << "Generated from the table in `exporter/metrics_table.cc` (a test keeps this file in\n"
+      << "step with it: run `HLO_UPDATE_DOCS=1 build/bin/exporter_tests` after changing it).\n"
+      << "Served on `/metrics` by `run` and written by `once --textfile PATH`.\n\n"
+      << "Series exist only for what the world holds now: a resolved incident's\n"
+      << "`homelab_incident_open` series disappears rather than dropping to 0.\n\n";
+  for (std::string_view source : {"world", "daemon"}) {
+    out << (source == "world" ? "## World metrics (`run` and `once --textfile`)\n\n"
+                              : "## Daemon self-metrics (`run` only)\n\n")
+        << "| metric | type | labels | meaning |\n|---|---|---|---|\n";
+    for (const MetricSpec& spec : MetricTable()) {
+      if (spec.source != source) continue;
+      std::string labels;
+      for (auto l : spec.labels) labels += (labels.empty() ? "" : ", ") + std::string(l);
+      const char* type = spec.type == prometheus::MetricType::Counter     ? "counter"
+                         : spec.type == prometheus::MetricType::Histogram ? "histogram"
+                                                                          : "gauge";
+      out << "| `" << spec.name << "` | " << type << " | " << (labels.empty() ? "—" : labels)
+          << " | " << spec.help << " |\n";
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace hlo
