@@ -55,6 +55,19 @@ const std::map<std::string, FlagSpec>& Flags() {
          c.telemetry_path = v;
          return std::string();
        }}},
+      {"--watch.mode", {false, true, false, [](Config& c, const std::string& v) {
+         if (v != "auto" && v != "poll") return "--watch.mode " + v + ": expected auto or poll";
+         c.force_poll = v == "poll";
+         return std::string();
+       }}},
+      {"--watch.poll-interval", {false, true, false, [](Config& c, const std::string& v) {
+         auto d = ParseDuration(v);
+         if (!d || d->nanos <= 0) {
+           return "--watch.poll-interval " + v + ": not a duration like 1s, 90s";
+         }
+         c.poll_interval = *d;
+         return std::string();
+       }}},
   };
   return flags;
 }
@@ -107,6 +120,9 @@ once:
 run:
   --web.listen-address ADDR  [host]:port to listen on (default :9847)
   --web.telemetry-path PATH  metrics path (default /metrics)
+  --watch.mode auto|poll     inotify with a polling fallback (auto, default),
+                             or always poll (for NFS and the like)
+  --watch.poll-interval DUR  polling period and inotify safety net (default 1s)
 
   --help, --version
 )";

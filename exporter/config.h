@@ -29,6 +29,11 @@ struct Config {
   std::string listen_address = ":9847";
   // run --web.telemetry-path: where the metrics are served.
   std::string telemetry_path = "/metrics";
+  // run --watch.mode: "auto" (inotify, polling where it is unavailable) or
+  // "poll" (always poll: for NFS and other filesystems inotify cannot see).
+  bool force_poll = false;
+  // run --watch.poll-interval: the polling period, and inotify's safety net.
+  Duration poll_interval{1'000'000'000};
 };
 
 }  // namespace hlo

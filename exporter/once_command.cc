@@ -1,7 +1,8 @@
-#include <chrono>
 #include <iostream>
 
+#include "exporter/command_support.h"
 #include "exporter/commands.h"
+#include "exporter/inventory_keeper.h"
 #include "exporter/export_state.h"
 #include "exporter/metrics_table.h"
 #include "observer/atomic_file.h"
@@ -12,13 +13,6 @@
 namespace hlo {
 namespace detail {
 namespace {
-
-Timestamp SystemNow() {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-  return Timestamp{ns / 1'000'000'000, static_cast<int32_t>(ns % 1'000'000'000)};
-}
 
 void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::string& world_dir) {
   const WorldSummary& s = w.summary;
@@ -44,23 +38,10 @@ void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::s
 }  // namespace
 }  // namespace detail
 
-Inventory LoadConfiguredInventory(const Config& config) {
-  if (!config.inventory) return Inventory{};
-  Inventory inventory = LoadInventory(*config.inventory);
-  for (const InventoryWarning& w : inventory.warnings) {
-    std::cerr << (*config.inventory / w.file).string() << ":" << w.line << ": warning: "
-              << w.message << "\n";
-  }
-  return inventory;
-}
-
-Timestamp ConfiguredNow(const Config& config) {
-  return config.now ? *config.now : detail::SystemNow();
-}
-
 int RunOnce(const Config& config) {
-  const Inventory inventory = LoadConfiguredInventory(config);
-  Observer observer({config.root, config.inventory ? &inventory : nullptr});
+  const InventoryKeeper inventory(config.inventory);
+  for (const std::string& warning : inventory.InitialWarnings()) std::cerr << warning << "\n";
+  Observer observer({config.root, inventory.current()});
   std::string error;
   if (!observer.Open(&error)) {
     std::cerr << "homelab-observer: " << error << "\n";

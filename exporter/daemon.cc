@@ -1,0 +1,181 @@
+#include "exporter/daemon.h"
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "exporter/command_support.h"
+#include "exporter/http_server.h"
+#include "exporter/inventory_keeper.h"
+#include "observer/observer.h"
+#include "observer/stage_markers.h"
+
+namespace hlo {
+namespace detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void Log(const std::string& line) { std::cerr << "homelab-observer: " << line << std::endl; }
+
+std::chrono::milliseconds ToMillis(Duration d) {
+  return std::chrono::milliseconds(d.nanos / 1'000'000);
+}
+
+}  // namespace
+}  // namespace detail
+
+// Everything one Run() owns, in construction order.
+struct Daemon::Impl {
+  const Config& config;
+  InventoryKeeper inventory;
+  Observer observer;
+  WorldCollector collector;
+  DaemonStats stats;
+  std::vector<NodeStatus> committed_node_status;
+  bool dirty = true;  // something to write that has not been written
+
+  explicit Impl(const Config& c)
+      : config(c), inventory(c.inventory), observer({c.root, inventory.current()}) {}
+
+  // One batch: read what is new, write the world and checkpoint when
+  // anything changed (or the clock moved a node's status), publish.
+  void Batch(bool force_commit) {
+    const auto started = detail::Clock::now();
+    std::vector<std::string> log;
+    if (inventory.Refresh(&log)) dirty = true;
+    for (const auto& line : log) detail::Log(line);
+
+    BatchResult batch;
+    std::string error;
+    if (!observer.ProcessPending(&batch, &error)) {
+      detail::Log(error);
+    }
+    for (const std::string& notice : observer.notices()) detail::Log(notice);
+    if (batch.replayed && !batch.replay_reason.empty()) {
+      detail::Log("rebuilt the world from zero: " + batch.replay_reason);
+    }
+    for (const RejectedEvent& r : batch.rejections) {
+      detail::Log("events/" + r.file + ":" + std::to_string(r.line) + ": " +
+                  std::string(RejectReasonName(r.reason)) + ": " + r.detail);
+    }
+    if (batch.applied > 0 || batch.rejected > 0 || batch.replayed) dirty = true;
+
+    const StageMarkers stages = LoadStageMarkers(observer.root() / "state" / "stages");
+    auto world = std::make_shared<WorldSnapshot>(
+        observer.Snapshot(ConfiguredNow(config), config.node_stale_after, stages));
+    std::vector<NodeStatus> node_status;
+    for (const auto& n : world->nodes) node_status.push_back(n.status);
+    if (node_status != committed_node_status) dirty = true;
+
+    if (dirty || force_commit) {
+      if (observer.Commit(*world, &error)) {
+        dirty = false;
+        committed_node_status = std::move(node_status);
+      } else {
+        ++stats.world_write_failures;
+        detail::Log("cannot write the world files (will retry): " + error);
+      }
+    }
+    stats.pending_bytes = batch.pending_bytes;
+    stats.inventory_reloads = inventory.reloads();
+    stats.inventory_reload_failures = inventory.reload_failures();
+    stats.inventory_ok = inventory.ok();
+    stats.RecordBatch(std::chrono::duration<double>(detail::Clock::now() - started).count());
+    stats.last_batch_timestamp = ToUnixSeconds(SystemNow());
+    Publish(std::move(world));
+  }
+
+  void Publish(std::shared_ptr<const WorldSnapshot> world) {
+    auto state = std::make_shared<ExportState>();
+    state->world = std::move(world);
+    state->rebuilds = observer.checkpoint().rebuilds;
+    state->daemon = stats;
+    collector.Publish(std::move(state));
+  }
+};
+
+Daemon::Daemon(const Config& config, DaemonTiming timing) : config_(config), timing_(timing) {}
+
+Daemon::~Daemon() = default;
+
+void Daemon::RequestStop() {
+  stop_.store(true);
+  if (EventWatcher* watcher = watcher_.load()) watcher->Wake();
+}
+
+int Daemon::Run() {
+  Impl impl(config_);
+  for (const auto& warning : impl.inventory.InitialWarnings()) detail::Log(warning);
+  std::string error;
+  if (!impl.observer.Open(&error)) {
+    detail::Log(error);
+    return 1;
+  }
+
+  WatchOptions watch;
+  watch.paths.push_back(impl.observer.root() / "events");
+  watch.paths.push_back(impl.observer.root() / "state" / "stages");
+  if (config_.inventory) {
+    watch.paths.push_back(*config_.inventory / "inventory");
+    watch.paths.push_back(*config_.inventory / "hosts");
+  }
+  watch.poll_interval = detail::ToMillis(config_.poll_interval);
+  watch.force_poll = config_.force_poll;
+  // Constructed before the first scan, so nothing landing during it is missed.
+  EventWatcher watcher(watch);
+  impl.stats.present = true;
+  impl.stats.watch_mode = std::string(WatchModeName(watcher.mode()));
+  if (watcher.mode() == WatchMode::kPoll && !config_.force_poll) {
+    detail::Log("inotify unavailable (" + watcher.fallback_reason() + "); polling events/");
+  }
+
+  HttpOptions http;
+  http.listen_address = config_.listen_address;
+  http.telemetry_path = config_.telemetry_path;
+  WorldCollector& collector = impl.collector;
+  std::atomic<bool> ready{false};
+  std::unique_ptr<HttpServer> server = HttpServer::Start(
+      http, {[&collector] { return collector.Exposition(); }, [&ready] { return ready.load(); }},
+      &error);
+  if (!server) {
+    detail::Log(error);
+    return 1;
+  }
+  detail::Log("listening on " + config_.listen_address + " (port " +
+              std::to_string(server->port()) + "), watching " +
+              (impl.observer.root() / "events").string() + " with " +
+              impl.stats.watch_mode);
+
+  // Serve the checkpoint's world while the first batch (maybe a replay) runs.
+  impl.Publish(std::make_shared<WorldSnapshot>(impl.observer.Snapshot(
+      ConfiguredNow(config_), config_.node_stale_after, StageMarkers{})));
+  watcher_.store(&watcher);
+  impl.Batch(/*force_commit=*/true);
+  impl.stats.ready = true;
+  ready.store(true);
+  impl.Publish(impl.collector.Current()->world);
+
+  auto next_refresh = detail::Clock::now() + timing_.refresh;
+  while (!stop_.load()) {
+    const auto now = detail::Clock::now();
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_refresh > now ? next_refresh - now : std::chrono::milliseconds(0));
+    const bool changed = watcher.Wait(wait);
+    if (stop_.load()) break;
+    if (changed) {
+      const auto burst_end = detail::Clock::now() + timing_.coalesce_max;
+      while (!stop_.load() && detail::Clock::now() < burst_end && watcher.Wait(timing_.coalesce)) {
+      }
+    }
+    impl.Batch(/*force_commit=*/false);
+    if (detail::Clock::now() >= next_refresh) next_refresh = detail::Clock::now() + timing_.refresh;
+  }
+  watcher_.store(nullptr);
+  server.reset();  // no scrape runs past this point
+  if (impl.dirty) impl.Batch(/*force_commit=*/true);
+  detail::Log("stopped");
+  return 0;
+}
+
+}  // namespace hlo

@@ -1,0 +1,48 @@
+// `run`: the observer as a daemon. Applies pending events, then watches
+// events/ (and the inventory) and applies what lands, writing the world files
+// and checkpoint after each coalesced batch and publishing a new snapshot to
+// /metrics. Stops cleanly, world and checkpoint consistent, on RequestStop().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+#include "exporter/config.h"
+#include "exporter/event_watcher.h"
+#include "exporter/world_collector.h"
+
+namespace hlo {
+
+struct DaemonTiming {
+  // How long to keep gathering changes after the first one, so a burst of
+  // appends becomes one batch.
+  std::chrono::milliseconds coalesce{20};
+  // The longest a burst may delay a batch.
+  std::chrono::milliseconds coalesce_max{200};
+  // Node staleness moves with the clock: refresh the snapshot this often
+  // even when no event arrives.
+  std::chrono::milliseconds refresh{5000};
+};
+
+class Daemon {
+ public:
+  explicit Daemon(const Config& config, DaemonTiming timing = {});
+  ~Daemon();
+
+  // Runs until RequestStop(); returns the process exit code (0 on a clean
+  // stop, 1 when the root, state/ or world/, or the port cannot be used).
+  int Run();
+
+  // Async-signal-safe.
+  void RequestStop();
+
+ private:
+  struct Impl;
+  Config config_;
+  DaemonTiming timing_;
+  std::atomic<bool> stop_{false};
+  std::atomic<EventWatcher*> watcher_{nullptr};
+};
+
+}  // namespace hlo
