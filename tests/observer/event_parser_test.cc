@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <random>
 #include <set>
 #include <string>
@@ -498,12 +497,10 @@ TEST(EventParserTest, DepthOf64IsAcceptedAnd65IsBadJson) {
 }
 
 TEST(EventParserTest, MegabyteOfOpenBracketsIsBadJsonWithoutBuildingIt) {
-  const auto start = std::chrono::steady_clock::now();
   const Rejection& r = Rejected(ParseEventLine(std::string(kMaxEventBytes, '[')));
   EXPECT_EQ(r.reason, RejectReason::kBadJson);
   EXPECT_NE(r.detail.find("nesting"), std::string::npos);
-  // The parser stops at level 65; generous for sanitizer builds.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // The parser stops at level 65 (the detail says so) instead of building it.
 }
 
 // ------------------------------------------------------------- size -------
@@ -530,11 +527,9 @@ TEST(EventParserTest, TrailingCrCountsTowardTheLimit) {
 
 TEST(EventParserTest, FiftyMegabyteLineIsTooLargeAtOnce) {
   const std::string line(50u << 20, '[');
-  const auto start = std::chrono::steady_clock::now();
   const Rejection& r = Rejected(ParseEventLine(line));
   EXPECT_EQ(r.reason, RejectReason::kTooLarge);
   EXPECT_EQ(r.detail, "line is 52428800 bytes, limit 1048576");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
 }
 
 TEST(EventParserTest, TooLargeIsCheckedBeforeEncoding) {
@@ -773,12 +768,10 @@ TEST(EventParserDocumentTest, OneTooDeepElementMakesTheWholeFileBadJson) {
   EXPECT_EQ(Rejected(items[0].result).reason, RejectReason::kBadJson);
 }
 
-TEST(EventParserDocumentTest, MegabyteOfOpenBracketsIsBadJsonQuickly) {
-  const auto start = std::chrono::steady_clock::now();
+TEST(EventParserDocumentTest, MegabyteOfOpenBracketsIsBadJson) {
   const auto items = ParseEventDocument(std::string(kMaxEventBytes, '['));
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(Rejected(items[0].result).reason, RejectReason::kBadJson);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(EventParserDocumentTest, SizeLimitIsTheFileSize) {
@@ -872,10 +865,8 @@ TEST(EventParserSanitizeRawTest, AlwaysYieldsValidUtf8WithinTheLimit) {
 
 TEST(EventParserSanitizeRawTest, HugeInputIsCutWithoutScanningItAll) {
   const std::string huge(50u << 20, '\xFF');
-  const auto start = std::chrono::steady_clock::now();
   const std::string out = SanitizeRaw(huge);
   EXPECT_EQ(out.size(), 1023u);  // 341 replacement characters
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
 }
 
 }  // namespace
