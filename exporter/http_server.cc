@@ -1,0 +1,495 @@
+#include "exporter/http_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <zlib.h>
+
+#include <CivetServer.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace hlo {
+namespace detail {
+namespace {
+
+// mg_check_feature() bit: civetweb was compiled with USE_IPV6.
+constexpr unsigned kCivetFeatureIpv6 = 8;
+
+bool CivetHasIpv6() { return mg_check_feature(kCivetFeatureIpv6) != 0; }
+
+std::string_view Trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// RFC 9110 qvalue: "0" ["." 0*3DIGIT] / "1" ["." 0*3"0"]. Anything else,
+// including values above 1, yields nullopt.
+std::optional<double> ParseQValue(std::string_view text) {
+  if (text.empty() || text.size() > 5 || (text[0] != '0' && text[0] != '1')) return std::nullopt;
+  if (text.size() > 1 && text[1] != '.') return std::nullopt;
+  double q = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), q);
+  if (ec != std::errc() || end != text.data() + text.size() || q > 1) return std::nullopt;
+  return q;
+}
+
+// The q of one Accept-Encoding element's parameters ("; q=0.5"): 1 when
+// absent, 0 when malformed.
+double QOf(std::string_view params) {
+  while (!params.empty()) {
+    const auto semi = params.find(';');
+    const std::string_view param = Trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+    const auto eq = param.find('=');
+    if (eq != std::string_view::npos && EqualsIgnoreCase(Trim(param.substr(0, eq)), "q")) {
+      return ParseQValue(Trim(param.substr(eq + 1))).value_or(0);
+    }
+  }
+  return 1;
+}
+
+std::string NumericHost(const sockaddr* addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text, sizeof text);
+    return text;
+  }
+  inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text, sizeof text);
+  return "[" + std::string(text) + "]";
+}
+
+// civetweb 1.15 takes only numeric hosts (and "localhost"), so names are
+// resolved here, once. IPv4 is preferred, as Go's exporters do.
+std::optional<std::string> ResolveHost(const std::string& host, std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = CivetHasIpv6() ? AF_UNSPEC : AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+    *error = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return std::nullopt;
+  }
+  const addrinfo* pick = found;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
+  std::string numeric = NumericHost(pick->ai_addr);
+  freeaddrinfo(found);
+  return numeric;
+}
+
+std::optional<std::string> CivetHost(std::string_view host, std::string* error) {
+  const std::string text(host);
+  in_addr v4{};
+  in6_addr v6{};
+  if (host.empty()) return CivetHasIpv6() ? "+" : "";  // "+": IPv4 and IPv6
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return text + ":";
+  if (host.front() == '[' && host.back() == ']' && host.size() > 2) {
+    const std::string inner(host.substr(1, host.size() - 2));
+    if (inet_pton(AF_INET6, inner.c_str(), &v6) != 1) {
+      *error = "invalid IPv6 address " + text;
+      return std::nullopt;
+    }
+    if (!CivetHasIpv6()) {
+      *error = "IPv6 is not supported: civetweb was built without IPv6";
+      return std::nullopt;
+    }
+    return text + ":";
+  }
+  if (host.find_first_of(":[]") != std::string_view::npos) {
+    *error = "invalid host " + text + " (IPv6 addresses go in brackets: [::1]:9847)";
+    return std::nullopt;
+  }
+  auto resolved = ResolveHost(text, error);
+  if (!resolved) return std::nullopt;
+  return *resolved + ":";
+}
+
+}  // namespace
+
+std::optional<std::string> CivetListeningPorts(std::string_view listen_address,
+                                               std::string* error) {
+  const auto colon = listen_address.rfind(':');
+  if (colon == std::string_view::npos) {
+    *error = "expected [host]:port";
+    return std::nullopt;
+  }
+  const std::string_view port_text = listen_address.substr(colon + 1);
+  int port = -1;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port < 0 || port > 65535 || port_text.front() == '+' || port_text.front() == '-') {
+    *error = "invalid port \"" + std::string(port_text) + "\"";
+    return std::nullopt;
+  }
+  auto host = CivetHost(listen_address.substr(0, colon), error);
+  if (!host) return std::nullopt;
+  return *host + std::to_string(port);
+}
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  std::optional<double> gzip_q;
+  std::optional<double> any_q;
+  while (!accept_encoding.empty()) {
+    const auto comma = accept_encoding.find(',');
+    const std::string_view element = accept_encoding.substr(0, comma);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+    const auto semi = element.find(';');
+    const std::string_view coding = Trim(element.substr(0, semi));
+    const std::string_view params =
+        semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1);
+    if (EqualsIgnoreCase(coding, "gzip") || EqualsIgnoreCase(coding, "x-gzip")) {
+      if (!gzip_q) gzip_q = QOf(params);
+    } else if (coding == "*") {
+      if (!any_q) any_q = QOf(params);
+    }
+  }
+  if (gzip_q) return *gzip_q > 0;
+  return any_q.value_or(0) > 0;
+}
+
+std::optional<std::string> Gzip(std::string_view data) {
+  if (data.size() > std::numeric_limits<uInt>::max()) return std::nullopt;
+  z_stream stream{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return std::nullopt;
+  }
+  // deflateBound leaves no room for the gzip wrapper; 18 bytes covers it.
+  std::string out(deflateBound(&stream, static_cast<uLong>(data.size())) + 18, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  if (rc != Z_STREAM_END) return std::nullopt;
+  return out;
+}
+
+// Decides each request's response; owns the handlers. Shared by civetweb's
+// worker threads, so it holds nothing mutable.
+class Router {
+ public:
+  struct Response {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+
+  Router(std::string telemetry_path, HttpHandlers handlers)
+      : telemetry_path_(std::move(telemetry_path)), handlers_(std::move(handlers)) {}
+
+  Response Route(std::string_view method, std::string_view path,
+                 std::string_view accept_encoding) const;
+
+ private:
+  Response Metrics(std::string_view accept_encoding) const;
+  Response Ready() const;
+  Response LandingPage() const;
+
+  const std::string telemetry_path_;
+  const HttpHandlers handlers_;
+};
+
+namespace {
+
+using Response = Router::Response;
+
+Response Text(int status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Router::Response Router::Route(std::string_view method, std::string_view path,
+                               std::string_view accept_encoding) const {
+  const bool known =
+      path == telemetry_path_ || path == "/" || path == "/healthz" || path == "/readyz";
+  if (!known) return Text(404, "404 page not found\n");
+  if (method != "GET" && method != "HEAD") {
+    Response response = Text(405, "405 method not allowed\n");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  if (path == telemetry_path_) return Metrics(accept_encoding);
+  if (path == "/healthz") return Text(200, "ok\n");
+  if (path == "/readyz") return Ready();
+  return LandingPage();
+}
+
+Router::Response Router::Metrics(std::string_view accept_encoding) const {
+  Response response = Text(200, handlers_.metrics());
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Vary", "Accept-Encoding");
+  if (AcceptsGzip(accept_encoding)) {
+    // Should zlib fail, identity is still a correct answer.
+    if (auto compressed = Gzip(response.body)) {
+      response.body = std::move(*compressed);
+      response.headers.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  return response;
+}
+
+Router::Response Router::Ready() const {
+  Response response = handlers_.ready() ? Text(200, "ready\n")
+                                        : Text(503, "not ready: initial replay in progress\n");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+Router::Response Router::LandingPage() const {
+  const std::string metrics = HtmlEscape(telemetry_path_);
+  Response response;
+  response.content_type = "text/html; charset=utf-8";
+  std::string& html = response.body;
+  html += "<!DOCTYPE html>\n<html>\n";
+  html += "<head><meta charset=\"utf-8\"><title>homelab-observer</title></head>\n";
+  html += "<body>\n<h1>homelab-observer</h1>\n";
+  html += "<p>Version " HLO_VERSION "</p>\n<ul>\n";
+  html += "<li><a href=\"" + metrics + "\">" + metrics + "</a>: metrics</li>\n";
+  html += "<li><a href=\"/healthz\">/healthz</a>: alive</li>\n";
+  html += "<li><a href=\"/readyz\">/readyz</a>: ready (initial replay done)</li>\n";
+  html += "</ul>\n</body>\n</html>\n";
+  return response;
+}
+
+}  // namespace detail
+
+namespace {
+
+// All Accept-Encoding headers of the request, joined as RFC 9110 allows.
+std::string AcceptEncoding(const mg_request_info& request) {
+  std::string joined;
+  for (int i = 0; i < request.num_headers; ++i) {
+    const mg_header& header = request.http_headers[i];
+    if (header.name == nullptr || header.value == nullptr) continue;
+    if (!detail::EqualsIgnoreCase(header.name, "Accept-Encoding")) continue;
+    if (!joined.empty()) joined += ',';
+    joined += header.value;
+  }
+  return joined;
+}
+
+void Send(mg_connection* conn, const detail::Router::Response& response, bool with_body) {
+  mg_response_header_start(conn, response.status);
+  mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
+  for (const auto& [name, value] : response.headers) {
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  }
+  mg_response_header_send(conn);
+  if (with_body && !response.body.empty()) {
+    mg_write(conn, response.body.data(), response.body.size());
+  }
+}
+
+// civetweb's begin_request callback: every request that civetweb parsed,
+// whatever its method, comes here. CivetHandler would only see the seven
+// methods CivetServer dispatches (a PROPFIND would fall through to
+// civetweb's own 404) and would prefix-match paths ("/metrics" would also
+// take "/metricsfoo"). Returns the status for civetweb's bookkeeping.
+int BeginRequest(mg_connection* conn) {
+  const mg_request_info* request = mg_get_request_info(conn);
+  const auto* civet = static_cast<const CivetServer*>(mg_get_user_data(mg_get_context(conn)));
+  const auto* router = static_cast<const detail::Router*>(civet->getUserContext());
+  const std::string_view method = request->request_method ? request->request_method : "";
+  detail::Router::Response response;
+  try {
+    response = router->Route(method, request->local_uri ? request->local_uri : "",
+                             AcceptEncoding(*request));
+  } catch (const std::exception& e) {
+    response = detail::Text(500, std::string("500 internal error: ") + e.what() + "\n");
+  } catch (...) {
+    response = detail::Text(500, "500 internal error\n");
+  }
+  Send(conn, response, method != "HEAD");
+  return response.status;
+}
+
+// civetweb reports bind failures only through log_message (the CivetServer
+// constructor just throws "null context ..."), so Start collects the
+// messages of its own thread here. Everything else civetweb would print is
+// dropped: it writes to stderr, which belongs to the program.
+thread_local std::vector<std::string>* t_start_messages = nullptr;
+
+int LogMessage(const mg_connection*, const char* message) {
+  if (t_start_messages != nullptr && message != nullptr) t_start_messages->emplace_back(message);
+  return 1;
+}
+
+// The reason in civetweb's "cannot bind to 127.0.0.1:9847: 98 (Address
+// already in use)", as strerror's text in lower case; else its last message.
+std::string StartFailureReason(const std::vector<std::string>& messages) {
+  for (const std::string& message : messages) {
+    if (message.rfind("cannot bind to ", 0) != 0) continue;
+    const auto open = message.rfind(" (");
+    const auto colon = message.rfind(": ", open);
+    int code = 0;
+    if (open == std::string::npos || colon == std::string::npos) continue;
+    const char* first = message.data() + colon + 2;
+    const auto [end, ec] = std::from_chars(first, message.data() + open, code);
+    if (ec != std::errc() || end != message.data() + open) continue;
+    std::string reason = std::strerror(code);
+    if (!reason.empty()) {
+      reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
+    }
+    return reason;
+  }
+  return messages.empty() ? "civetweb failed to start" : messages.back();
+}
+
+// Where a client reaches a listener given in civetweb's syntax: "9847" and
+// "+9847" (all interfaces) → 127.0.0.1, "[::1]:9847" → ::1.
+std::string ReachableHost(const std::string& civet_ports) {
+  const auto colon = civet_ports.rfind(':');
+  if (colon == std::string::npos) return "127.0.0.1";
+  const std::string host = civet_ports.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') return host.substr(1, host.size() - 2);
+  return host;
+}
+
+// Opens and at once closes a connection to host:port, ignoring failures.
+void Poke(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
+  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    connect(fd, found->ai_addr, found->ai_addrlen);
+    close(fd);
+  }
+  freeaddrinfo(found);
+}
+
+std::optional<std::string> CheckOptions(const HttpOptions& options, const HttpHandlers& handlers) {
+  const std::string& path = options.telemetry_path;
+  if (path.empty() || path.front() != '/') return "telemetry path must start with '/'";
+  if (path == "/healthz" || path == "/readyz") return "telemetry path " + path + " is reserved";
+  if (options.num_threads < 1) return "num_threads must be at least 1";
+  if (options.request_timeout_ms < 1) return "request_timeout_ms must be at least 1";
+  if (!handlers.metrics || !handlers.ready) return "both HTTP handlers must be set";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHandlers handlers,
+                                              std::string* error) {
+  std::string scratch;
+  if (error == nullptr) error = &scratch;
+  const std::string prefix = "cannot listen on " + options.listen_address + ": ";
+  if (auto problem = CheckOptions(options, handlers)) {
+    *error = prefix + *problem;
+    return nullptr;
+  }
+  std::string reason;
+  const auto ports = detail::CivetListeningPorts(options.listen_address, &reason);
+  if (!ports) {
+    *error = prefix + reason;
+    return nullptr;
+  }
+  auto router = std::make_unique<detail::Router>(options.telemetry_path, std::move(handlers));
+  // No document_root: civetweb never serves files.
+  const std::vector<std::string> civet_options = {
+      "listening_ports", *ports,
+      "num_threads", std::to_string(options.num_threads),
+      "request_timeout_ms", std::to_string(options.request_timeout_ms),
+      "enable_keep_alive", "yes",
+  };
+  CivetCallbacks callbacks;
+  callbacks.begin_request = BeginRequest;
+  callbacks.log_message = LogMessage;
+  std::vector<std::string> messages;
+  t_start_messages = &messages;
+  std::unique_ptr<CivetServer> civet;
+  try {
+    civet = std::make_unique<CivetServer>(civet_options, &callbacks, router.get());
+  } catch (const std::exception&) {
+    // CivetException says only "null context"; the log has the reason.
+  }
+  t_start_messages = nullptr;
+  if (civet == nullptr || civet->getContext() == nullptr) {
+    *error = prefix + StartFailureReason(messages);
+    return nullptr;
+  }
+  const std::vector<int> bound = civet->getListeningPorts();
+  const int port = bound.empty() ? 0 : bound.front();
+  return std::unique_ptr<HttpServer>(
+      new HttpServer(std::move(router), std::move(civet), ReachableHost(*ports), port));
+}
+
+HttpServer::HttpServer(std::unique_ptr<detail::Router> router, std::unique_ptr<CivetServer> civet,
+                       std::string host, int port)
+    : router_(std::move(router)), civet_(std::move(civet)), host_(std::move(host)), port_(port) {}
+
+HttpServer::~HttpServer() {
+  // mg_stop waits for civetweb's master thread, which in 1.15 notices the
+  // stop only between polls of its listening sockets, each up to 2 s long.
+  // A connection ends the poll at once. One that lands before the stop is
+  // accepted, but it is already closed, so its worker just reads EOF.
+  std::atomic<bool> stopped{false};
+  std::thread waker([this, &stopped] {
+    while (!stopped.load()) {
+      Poke(host_, port_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  civet_.reset();  // joins civetweb's threads while router_ still exists
+  stopped = true;
+  waker.join();
+}
+
+}  // namespace hlo

@@ -1,0 +1,103 @@
+// The embedded HTTP server of `run` (CONTRACT §2), on civetweb's C++ API.
+// prometheus-cpp's Exposer cannot serve paths besides the metrics, so we run
+// our own CivetServer. civetweb stays out of this header.
+//
+// Routes (GET and HEAD; any other method on these paths is 405 with
+// `Allow: GET, HEAD`; every other path is 404):
+//   <telemetry_path>  the exposition text, gzip-compressed when the request's
+//                     Accept-Encoding accepts gzip
+//   /healthz          200 "ok\n" while the process serves at all
+//   /readyz           200 "ready\n" or 503 "not ready: ...\n"
+//   /                 an HTML landing page linking the above
+// Every response carries Content-Length; HEAD sends the headers GET would.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+class CivetServer;
+
+namespace hlo {
+
+struct HttpOptions {
+  // [host]:port. An empty host means all IPv4 interfaces; a host may be an
+  // IPv4 address, a bracketed IPv6 address ("[::1]:9847", only if civetweb
+  // was built with IPv6: Debian 12's is not) or a name resolved once at
+  // Start. Port 0 picks a free port; see HttpServer::port().
+  std::string listen_address = ":9847";
+  // Where the metrics are served; must start with '/' and must not be
+  // /healthz or /readyz. "/" serves the metrics instead of the landing page.
+  std::string telemetry_path = "/metrics";
+  // Worker threads, hence the most requests served at once.
+  int num_threads = 4;
+  // How long civetweb waits for a request's data before giving up.
+  int request_timeout_ms = 10000;
+};
+
+// Called on civetweb's worker threads, possibly several at once: both must
+// be thread-safe. Both must be set. An exception thrown by either becomes a
+// 500 response; it never reaches civetweb.
+struct HttpHandlers {
+  // The exposition text (Prometheus text format 0.0.4).
+  std::function<std::string()> metrics;
+  // /readyz: 200 when true, 503 otherwise.
+  std::function<bool()> ready;
+};
+
+namespace detail {
+class Router;
+}  // namespace detail
+
+class HttpServer {
+ public:
+  // Starts listening and serving before it returns. On failure returns
+  // nullptr and sets *error (when error is not null) to one line naming the
+  // address, e.g. "cannot listen on 127.0.0.1:9847: address already in use".
+  static std::unique_ptr<HttpServer> Start(const HttpOptions& options, HttpHandlers handlers,
+                                           std::string* error);
+
+  // Stops accepting, waits for requests in flight, joins civetweb's threads;
+  // the handlers are not called after it returns.
+  ~HttpServer();
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // The bound port: the one asked for, or the one picked for port 0.
+  int port() const { return port_; }
+
+ private:
+  HttpServer(std::unique_ptr<detail::Router> router, std::unique_ptr<CivetServer> civet,
+             std::string host, int port);
+
+  // Declared before civet_: civet_ is destroyed (and its threads joined)
+  // first, so no request can reach a destroyed router.
+  std::unique_ptr<detail::Router> router_;
+  std::unique_ptr<CivetServer> civet_;
+  std::string host_;  // numeric, for connecting to ourselves; see ~HttpServer
+  int port_ = 0;
+};
+
+// Pieces of the server that are worth testing on their own.
+namespace detail {
+
+// Translates a listen address into civetweb's `listening_ports` syntax
+// (":9847" → "9847", "localhost:0" → "127.0.0.1:0"); nullopt and *error
+// (the reason alone, without the address) when it is malformed, its name
+// does not resolve, or it is IPv6 and civetweb lacks IPv6.
+std::optional<std::string> CivetListeningPorts(std::string_view listen_address,
+                                               std::string* error);
+
+// Whether an Accept-Encoding header value (RFC 9110 §12.5.3) accepts gzip:
+// "gzip" or "x-gzip", else "*", with a q-value above 0. Case-insensitive;
+// a malformed q-value counts as 0, since identity is always acceptable.
+bool AcceptsGzip(std::string_view accept_encoding);
+
+// `data` as a gzip member (RFC 1952); nullopt if zlib fails.
+std::optional<std::string> Gzip(std::string_view data);
+
+}  // namespace detail
+}  // namespace hlo
