@@ -119,6 +119,13 @@ int Daemon::Run() {
   if (config_.inventory) {
     watch.paths.push_back(*config_.inventory / "inventory");
     watch.paths.push_back(*config_.inventory / "hosts");
+    // Watching is not recursive: name each host's file, so an edit in place
+    // is seen at once (new hosts are caught by the fingerprint on refresh).
+    if (const Inventory* inventory = impl.inventory.current()) {
+      for (const auto& [node, services] : inventory->services) {
+        watch.paths.push_back(*config_.inventory / "hosts" / node / "services.yaml");
+      }
+    }
   }
   watch.poll_interval = detail::ToMillis(config_.poll_interval);
   watch.force_poll = config_.force_poll;
