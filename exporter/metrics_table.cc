@@ -36,6 +36,13 @@ std::string Str(std::string_view v) { return std::string(v); }
 void NodeUp(S s, Sink out) {
   for (const auto& n : W(s).nodes) out.Add({n.name}, n.status == NodeStatus::kUp ? 1 : 0);
 }
+void NodeStatusSet(S s, Sink out) {
+  for (const auto& n : W(s).nodes) {
+    for (NodeStatus st : {NodeStatus::kUp, NodeStatus::kDown, NodeStatus::kUnknown}) {
+      out.Add({n.name, Str(NodeStatusName(st))}, n.status == st ? 1 : 0);
+    }
+  }
+}
 void NodeLastSeen(S s, Sink out) {
   for (const auto& n : W(s).nodes) {
     if (n.last_seen) out.Add({n.name}, ToUnixSeconds(*n.last_seen));
@@ -68,6 +75,21 @@ void IncidentOccurrences(S s, Sink out) {
     if (i.active) {
       out.Add({id, i.node, i.service, Str(SeverityName(i.severity))},
               static_cast<double>(i.occurrence_count));
+    }
+  }
+}
+void IncidentStarted(S s, Sink out) {
+  for (const auto& [id, i] : W(s).incidents) {
+    if (i.active) {
+      out.Add({id, i.node, i.service, Str(SeverityName(i.severity))}, ToUnixSeconds(i.started_at));
+    }
+  }
+}
+void IncidentLastOccurrence(S s, Sink out) {
+  for (const auto& [id, i] : W(s).incidents) {
+    if (i.active) {
+      out.Add({id, i.node, i.service, Str(SeverityName(i.severity))},
+              ToUnixSeconds(i.last_occurrence));
     }
   }
 }
@@ -158,12 +180,15 @@ const std::vector<MetricSpec>& MetricTable() {
   namespace d = detail;
   static const std::vector<MetricSpec> table = {
       {"homelab_node_up", "1 when the node is up (seen within --node-stale-after and not marked down), 0 otherwise.", MetricType::Gauge, {"node"}, "world", d::NodeUp},
+      {"homelab_node_status", "State set of the node: up, down, unknown (never seen) — 1 for the current one.", MetricType::Gauge, {"node", "status"}, "world", d::NodeStatusSet},
       {"homelab_node_last_seen_timestamp_seconds", "Event time the node was last seen, for nodes seen at least once.", MetricType::Gauge, {"node"}, "world", d::NodeLastSeen},
       {"homelab_node_role", "1 for each role the inventory gives the node.", MetricType::Gauge, {"node", "role"}, "world", d::NodeRole},
       {"homelab_service_healthy", "1 when the service is healthy, 0 when unhealthy or unknown.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceHealthy},
       {"homelab_service_status", "State set of the service: healthy, unhealthy, unknown (1 for the current one).", MetricType::Gauge, {"node", "service", "status"}, "world", d::ServiceStatusSet},
       {"homelab_incident_open", "1 for each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentOpen},
       {"homelab_incident_occurrences", "Occurrence count of each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentOccurrences},
+      {"homelab_incident_started_timestamp_seconds", "Event time each active incident started (for its age: time() minus this).", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentStarted},
+      {"homelab_incident_last_occurrence_timestamp_seconds", "Event time of the latest occurrence of each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentLastOccurrence},
       {"homelab_incidents_open", "Active incidents by severity; all four severities always present.", MetricType::Gauge, {"severity"}, "world", d::IncidentsOpen},
       {"homelab_incidents_resolved_total", "Resolved incidents in the history.", MetricType::Counter, {}, "world", d::IncidentsResolved},
       {"homelab_deployments_total", "Finished deployments (deployment_succeeded and deployment_failed events applied) by the deployment's service.", MetricType::Counter, {"service", "status"}, "world", d::DeploymentsTotal},
