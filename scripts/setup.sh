@@ -32,6 +32,9 @@ packages=(
   prometheus              # promtool and prometheus, for integration tests
   prometheus-alertmanager # amtool
   curl python3
+  dpkg-dev                # dpkg-shlibdeps, for the .deb's dependencies (cpack)
+  systemd                 # systemd-analyze verify, for the unit's test
+  wrk time                # load generator and GNU time, for bench/
 )
 
 log() { printf '==> %s\n' "$*"; }
