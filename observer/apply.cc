@@ -187,15 +187,23 @@ void ApplyDeployment(Model& model, const Event& event, const ApplyContext& conte
 }
 
 // Splits on '/', resolving "." and ".." lexically. Returns false when ".."
-// climbs above the start.
+// climbs above the start of a relative path; at the root of an absolute one
+// it stays there, as "/.." is "/".
 bool PushComponents(std::string_view path, std::vector<std::string_view>& stack) {
+  const bool rooted = !path.empty() && path.front() == '/';
   size_t pos = 0;
   while (pos <= path.size()) {
     size_t end = path.find('/', pos);
     if (end == std::string_view::npos) end = path.size();
     std::string_view part = path.substr(pos, end - pos);
     if (part == "..") {
-      if (stack.empty()) return false;
+      if (stack.empty()) {
+        if (rooted) {
+          pos = end + 1;
+          continue;
+        }
+        return false;
+      }
       stack.pop_back();
     } else if (!part.empty() && part != ".") {
       stack.push_back(part);
@@ -212,8 +220,10 @@ std::string NormalizeDiagnosticsPath(const std::string& path, const std::string&
   std::vector<std::string_view> stack;
   size_t inside_from = 0;  // components of `stack` that must be the logs folder
   if (!path.empty() && path.front() == '/') {
+    // Without an absolute logs folder nothing absolute can lie inside it.
+    if (logs_dir.empty() || logs_dir.front() != '/') return "";
     std::vector<std::string_view> logs;
-    if (!detail::PushComponents(logs_dir, logs)) return "";
+    if (!detail::PushComponents(logs_dir, logs) || logs.empty()) return "";
     if (!detail::PushComponents(path, stack)) return "";
     if (stack.size() <= logs.size() || !std::equal(logs.begin(), logs.end(), stack.begin())) {
       return "";

@@ -1,26 +1,68 @@
 #include "observer/checkpoint.h"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
+#include "observer/event_parser.h"
 #include "observer/model_codec.h"
 
 namespace hlo {
+namespace detail {
+namespace {
+
+// Event file names are raw bytes, but JSON strings must be UTF-8. A name that
+// is not is kept losslessly in hex beside its readable (replaced) spelling:
+// a mangled name would look like an unprocessed file on the next run.
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0xf];
+  }
+  return out;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  throw std::invalid_argument("bad hex digit in a file name");
+}
+
+std::string FromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex file name");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    out += static_cast<char>(HexDigit(hex[i]) * 16 + HexDigit(hex[i + 1]));
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace detail
 
 std::string SerializeCheckpoint(const Checkpoint& c) {
   using nlohmann::json;
   json files = json::object();
-  for (const auto& [name, p] : c.files) files[name] = json::array({p.offset, p.lines});
-  const json j = {{"version", kCheckpointVersion},
-                  {"file", c.file ? json(*c.file) : json()},
-                  {"offset", c.offset},
-                  {"events_processed", c.model.counters.events_processed},
-                  {"events_rejected", c.model.counters.events_rejected},
-                  {"rebuilds", c.rebuilds},
-                  {"rejected_log_bytes", c.rejected_log_bytes},
-                  {"world_digest", c.world_digest},
-                  {"files", files},
-                  {"model", EncodeModel(c.model)}};
-  // File names are arbitrary bytes; never throw on them.
+  json files_hex = json::object();
+  for (const auto& [name, p] : c.files) {
+    json& slot = IsValidUtf8(name) ? files[name] : files_hex[detail::ToHex(name)];
+    slot = json::array({p.offset, p.lines});
+  }
+  json j = {{"version", kCheckpointVersion},
+            {"file", c.file ? json(*c.file) : json()},
+            {"offset", c.offset},
+            {"events_processed", c.model.counters.events_processed},
+            {"events_rejected", c.model.counters.events_rejected},
+            {"rebuilds", c.rebuilds},
+            {"rejected_log_bytes", c.rejected_log_bytes},
+            {"world_digest", c.world_digest},
+            {"files", files},
+            {"model", EncodeModel(c.model)}};
+  if (!files_hex.empty()) j["files_hex"] = std::move(files_hex);
+  if (c.file && !IsValidUtf8(*c.file)) j["file_hex"] = detail::ToHex(*c.file);
+  // `file` of a non-UTF-8 name is shown with U+FFFD; file_hex is the truth.
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -38,9 +80,15 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     }
     Checkpoint c;
     if (!j.at("file").is_null()) c.file = j.at("file").get<std::string>();
+    if (j.contains("file_hex")) c.file = detail::FromHex(j.at("file_hex").get<std::string>());
     c.offset = j.at("offset").get<uint64_t>();
     for (const auto& [name, p] : j.at("files").items()) {
       c.files[name] = {p.at(0).get<uint64_t>(), p.at(1).get<uint64_t>()};
+    }
+    if (j.contains("files_hex")) {
+      for (const auto& [hex, p] : j.at("files_hex").items()) {
+        c.files[detail::FromHex(hex)] = {p.at(0).get<uint64_t>(), p.at(1).get<uint64_t>()};
+      }
     }
     c.rebuilds = j.at("rebuilds").get<uint64_t>();
     c.rejected_log_bytes = j.at("rejected_log_bytes").get<uint64_t>();

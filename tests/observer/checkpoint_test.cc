@@ -1,0 +1,284 @@
+// The checkpoint's encoding (CONTRACT §3, §4 replay, §6): a lossless
+// round-trip of the model and read positions; anything else is refused
+// with a reason, never a throw.
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "observer/apply.h"
+#include "observer/checkpoint.h"
+
+namespace hlo {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kLogsDir = "/opt/homelab/logs";
+
+Timestamp T(std::string_view text) {
+  const std::optional<Timestamp> t = ParseTimestamp(text);
+  EXPECT_TRUE(t.has_value()) << text;
+  return t.value_or(Timestamp{});
+}
+
+// Terse event literals:
+// Ev("service_unhealthy").At("2026-05-12T12:05:00Z").Node("saturn").Service("mosquitto").
+class Ev {
+ public:
+  explicit Ev(std::string_view type) { event_.type = EventTypeFromName(type); }
+  Ev& At(std::string_view t) { event_.timestamp = T(t); return *this; }
+  Ev& Node(std::string v) { event_.node = std::move(v); return *this; }
+  Ev& Service(std::string v) { event_.service = std::move(v); return *this; }
+  Ev& Corr(std::string v) { event_.correlation_id = std::move(v); return *this; }
+  Ev& Sev(Severity v) { event_.severity = v; return *this; }
+  Ev& Stage(std::string v) { event_.stage = std::move(v); return *this; }
+  Ev& Diag(std::vector<std::string> v) { event_.diagnostics = std::move(v); return *this; }
+  const Event& event() const { return event_; }
+
+ private:
+  Event event_;
+};
+
+void Feed(Model& model, std::initializer_list<Ev> events) {
+  const ApplyContext context{std::string(kLogsDir), nullptr};
+  for (const Ev& ev : events) Apply(model, ev.event(), context);
+}
+
+void FirstHalf(Model& model) {
+  Feed(model, {
+      Ev("node_heartbeat").At("2026-05-12T12:00:00.123456789Z").Node("saturn"),
+      Ev("node_down").At("2026-05-12T12:01:00Z").Node("pluto"),
+      Ev("custom_type").At("1969-07-20T20:17:40.5Z").Node("eagle"),
+      Ev("service_unhealthy").At("2026-05-12T12:05:00Z").Node("saturn").Service("mosquitto")
+          .Corr("hc-1").Sev(Severity::kWarning),
+      Ev("healthcheck_failed").At("2026-05-12T12:05:30Z").Node("saturn").Service("mosquitto")
+          .Sev(Severity::kCritical),
+      Ev("healthcheck_passed").At("2026-05-12T12:06:00Z").Node("mars").Service("nginx"),
+      Ev("deployment_started").At("2026-05-12T12:00:00Z").Node("jupiter").Service("grafana")
+          .Corr("d-1"),
+      Ev("deployment_stage").At("2026-05-12T12:00:30Z").Corr("d-1").Stage("pull"),
+  });
+  CountRejection(model, RejectReason::kBadJson);
+}
+
+void SecondHalf(Model& model) {
+  Feed(model, {
+      Ev("deployment_failed").At("2026-05-12T12:01:00.25Z").Corr("d-1")
+          .Diag({"d-1.log", "/opt/homelab/logs/sub/x.log"}),
+      Ev("service_recovered").At("2026-05-12T12:10:00Z").Service("mosquitto"),
+      Ev("service_unhealthy").At("2026-05-12T12:11:00Z").Node("saturn").Service("mosquitto"),
+      Ev("service_recovered").At("2026-05-12T12:12:00Z").Node("saturn").Service("mosquitto"),
+      Ev("service_unhealthy").At("2026-05-12T12:11:00Z").Node("saturn").Service("mosquitto"),
+      Ev("deployment_succeeded").At("2026-05-12T12:20:00Z").Corr("d-2").Service("grafana"),
+      Ev("deployment_started").At("2026-05-12T12:21:00Z").Corr("d-2"),
+  });
+  CountRejection(model, RejectReason::kBadTimestamp);
+  CountRejection(model, RejectReason::kBadTimestamp);
+}
+
+Model Busy() {
+  Model model;
+  FirstHalf(model);
+  SecondHalf(model);
+  for (int i = 0; i < 120; ++i) {  // an incident holding the full 100 events
+    Feed(model, {Ev("healthcheck_failed").At("2026-05-12T13:00:00Z").Node("venus")
+                     .Service("dns")});
+  }
+  return model;
+}
+
+Checkpoint Sample() {
+  Checkpoint c;
+  c.file = "2026-05-12-b.jsonl";
+  c.offset = 8192;
+  c.files = {{"2026-05-12-a.json", {512, 3}}, {"2026-05-12-b.jsonl", {8192, 77}}};
+  c.rebuilds = 4;
+  c.rejected_log_bytes = 333;
+  c.world_digest = "0123456789abcdef";
+  c.model = Busy();
+  return c;
+}
+
+void ExpectSame(const Checkpoint& a, const Checkpoint& b) {
+  EXPECT_EQ(a.file, b.file);
+  EXPECT_EQ(a.offset, b.offset);
+  EXPECT_EQ(a.files, b.files);
+  EXPECT_EQ(a.rebuilds, b.rebuilds);
+  EXPECT_EQ(a.rejected_log_bytes, b.rejected_log_bytes);
+  EXPECT_EQ(a.world_digest, b.world_digest);
+  EXPECT_TRUE(a.model == b.model);
+}
+
+std::optional<Checkpoint> Parse(std::string_view text, std::string* error) {
+  std::optional<Checkpoint> parsed;
+  EXPECT_NO_THROW(parsed = ParseCheckpoint(text, error)) << text.substr(0, 200);
+  return parsed;
+}
+
+TEST(CheckpointTest, BusyModelIsNonTrivial) {
+  const Model model = Busy();
+  EXPECT_GE(model.nodes.size(), 5u);
+  EXPECT_GE(model.incidents.size(), 4u);
+  EXPECT_EQ(model.incidents.at("inc-1778590800-venus-dns").events.size(), kMaxIncidentEvents);
+  EXPECT_EQ(model.deployments.at("d-2").attempts, 2u);
+  EXPECT_FALSE(model.deployments.at("d-1").diagnostics.empty());
+  EXPECT_FALSE(model.counters.deployments_finished.empty());
+  EXPECT_EQ(model.counters.events_rejected, 3u);
+}
+
+TEST(CheckpointTest, RoundTripsNonTrivialModelExactly) {
+  const Checkpoint original = Sample();
+  std::string error;
+  const std::optional<Checkpoint> parsed = Parse(SerializeCheckpoint(original), &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  ExpectSame(original, *parsed);
+}
+
+TEST(CheckpointTest, RoundTripsEmptyCheckpointWithNullFile) {
+  const Checkpoint original;
+  std::string error;
+  const std::optional<Checkpoint> parsed = Parse(SerializeCheckpoint(original), &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  EXPECT_FALSE(parsed->file.has_value());
+  ExpectSame(original, *parsed);
+  EXPECT_TRUE(json::parse(SerializeCheckpoint(original)).at("file").is_null());
+}
+
+TEST(CheckpointTest, RoundTripsExtremeTimes) {
+  Checkpoint original;
+  NodeState& node = original.model.nodes["n"];
+  node.last_seen = Timestamp{-62135596800, 999999999};  // 0001-01-01T00:00:00.999999999Z
+  node.down = true;
+  original.model.nodes["m"].last_seen = Timestamp{253402300799, 1};  // 9999-12-31T23:59:59
+  original.model.counters.last_event_at = Timestamp{-1, 0};
+  std::string error;
+  const std::optional<Checkpoint> parsed = Parse(SerializeCheckpoint(original), &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  ExpectSame(original, *parsed);
+}
+
+TEST(CheckpointTest, RoundTripsFileNamesThatAreNotUtf8) {
+  // Event file names are raw bytes; a lossy name would look like a late
+  // arrival on the next run and force a replay every time.
+  Checkpoint original;
+  original.file = "b-\xff\xfe.jsonl";
+  original.offset = 10;
+  original.files = {{"a-\xc3(.json", {5, 1}}, {"b-\xff\xfe.jsonl", {10, 2}}, {"c.jsonl", {1, 1}}};
+  std::string error;
+  const std::optional<Checkpoint> parsed = Parse(SerializeCheckpoint(original), &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  ExpectSame(original, *parsed);
+}
+
+TEST(CheckpointTest, TextHoldsFileOffsetAndEventsProcessed) {
+  const Checkpoint original = Sample();
+  const json j = json::parse(SerializeCheckpoint(original));
+  EXPECT_EQ(j.at("file"), "2026-05-12-b.jsonl");
+  EXPECT_EQ(j.at("offset"), 8192);
+  EXPECT_EQ(j.at("events_processed"), original.model.counters.events_processed);
+}
+
+TEST(CheckpointTest, SerializationIsDeterministic) {
+  EXPECT_EQ(SerializeCheckpoint(Sample()), SerializeCheckpoint(Sample()));
+  EXPECT_EQ(SerializeCheckpoint(Sample()).back(), '\n');
+}
+
+TEST(CheckpointTest, ResumedModelContinuesLikeUninterrupted) {
+  Model uninterrupted;
+  FirstHalf(uninterrupted);
+  SecondHalf(uninterrupted);
+
+  Checkpoint saved;
+  FirstHalf(saved.model);
+  std::string error;
+  std::optional<Checkpoint> resumed = Parse(SerializeCheckpoint(saved), &error);
+  ASSERT_TRUE(resumed.has_value()) << error;
+  SecondHalf(resumed->model);
+  EXPECT_TRUE(resumed->model == uninterrupted);
+}
+
+TEST(CheckpointTest, CorruptTextIsRefusedWithReason) {
+  for (std::string_view text : {"", " ", "garbage", "null", "[]", "42", "\"text\"", "{}",
+                                "{\"version\": 1}", "{\"version\": 1, \"file\": null}",
+                                "\xff\xfe{}"}) {
+    std::string error;
+    EXPECT_FALSE(Parse(text, &error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(CheckpointTest, EveryTruncationIsRefused) {
+  const std::string text = SerializeCheckpoint(Sample());
+  // The final newline is optional whitespace; anything shorter is corrupt.
+  for (size_t size = 0; size + 1 < text.size(); size += 7) {
+    std::string error;
+    EXPECT_FALSE(Parse(std::string_view(text).substr(0, size), &error).has_value()) << size;
+    EXPECT_FALSE(error.empty()) << size;
+  }
+}
+
+TEST(CheckpointTest, NullErrorPointerIsAllowed) {
+  EXPECT_FALSE(Parse("garbage", nullptr).has_value());
+  EXPECT_FALSE(Parse("{\"version\": 99}", nullptr).has_value());
+  std::string text = SerializeCheckpoint(Sample());
+  text.replace(text.find("\"model\""), 7, "\"mode1\"");
+  EXPECT_FALSE(Parse(text, nullptr).has_value());
+}
+
+// A valid checkpoint's JSON, changed by `edit`, must be refused.
+void ExpectRefusedAfter(const char* what, const std::function<void(json&)>& edit) {
+  json j = json::parse(SerializeCheckpoint(Sample()));
+  edit(j);
+  std::string error;
+  EXPECT_FALSE(Parse(j.dump(), &error).has_value()) << what;
+  EXPECT_FALSE(error.empty()) << what;
+}
+
+TEST(CheckpointTest, WrongVersionIsRefused) {
+  ExpectRefusedAfter("version 2", [](json& j) { j["version"] = kCheckpointVersion + 1; });
+  ExpectRefusedAfter("version 0", [](json& j) { j["version"] = 0; });
+  ExpectRefusedAfter("version text", [](json& j) { j["version"] = "1"; });
+  ExpectRefusedAfter("no version", [](json& j) { j.erase("version"); });
+}
+
+TEST(CheckpointTest, InconsistentOrMistypedContentIsRefused) {
+  ExpectRefusedAfter("no model", [](json& j) { j.erase("model"); });
+  ExpectRefusedAfter("model array", [](json& j) { j["model"] = json::array(); });
+  ExpectRefusedAfter("offset text", [](json& j) { j["offset"] = "8192"; });
+  ExpectRefusedAfter("file number", [](json& j) { j["file"] = 3; });
+  ExpectRefusedAfter("files entry", [](json& j) { j["files"]["x"] = "y"; });
+  ExpectRefusedAfter("events_processed disagrees", [](json& j) {
+    j["events_processed"] = j["events_processed"].get<uint64_t>() + 1;
+  });
+  ExpectRefusedAfter("nanos too big", [](json& j) {
+    j["model"]["counters"]["last_event_at"] = json::array({0, 1'000'000'000});
+  });
+  ExpectRefusedAfter("negative nanos", [](json& j) {
+    j["model"]["counters"]["last_event_at"] = json::array({0, -1});
+  });
+  ExpectRefusedAfter("severity out of range", [](json& j) {
+    j["model"]["incidents"].begin().value()["severity"] = 7;
+  });
+  ExpectRefusedAfter("status out of range", [](json& j) {
+    j["model"]["deployments"].begin().value()["status"] = 3;
+  });
+  ExpectRefusedAfter("dangling active incident", [](json& j) {
+    j["model"]["incidents"].erase("inc-1778590800-venus-dns");
+  });
+  ExpectRefusedAfter("missing counters", [](json& j) { j["model"].erase("counters"); });
+  ExpectRefusedAfter("node not a pair", [](json& j) {
+    j["model"]["nodes"]["saturn"] = json::object();
+  });
+  ExpectRefusedAfter("hex name not hex", [](json& j) {
+    j["files_hex"] = {{"zz", json::array({1, 1})}};
+  });
+  ExpectRefusedAfter("hex name odd", [](json& j) { j["file_hex"] = "abc"; });
+}
+
+}  // namespace
+}  // namespace hlo
