@@ -1,4 +1,8 @@
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
+#include <system_error>
 
 #include "exporter/commands.h"
 #include "observer/inventory.h"
@@ -7,6 +11,14 @@
 namespace hlo {
 
 int RunValidate(const Config& config) {
+  // As for `once`, a root that is not there is fatal (CONTRACT §8), not an
+  // empty and therefore valid history: `validate --root /typo` must fail.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(config.root, ec) ||
+      ::access(config.root.c_str(), R_OK | X_OK) != 0) {
+    std::cerr << "homelab-observer: root " << config.root.string() << " is not a readable folder\n";
+    return 1;
+  }
   bool inventory_ok = true;
   if (config.inventory) {
     const Inventory inventory = LoadInventory(*config.inventory);

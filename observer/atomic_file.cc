@@ -35,18 +35,36 @@ void SyncDirectory(const std::filesystem::path& dir) {
   }
 }
 
+// Dot-prefixed and .tmp-suffixed: ignored by anything reading the folder
+// by the contract's rules. The pid keeps concurrent writers apart.
+std::string TemporaryPrefix(const std::filesystem::path& path) {
+  return "." + path.filename().string() + ".";
+}
+constexpr std::string_view kTemporarySuffix = ".tmp";
+
 }  // namespace
 }  // namespace detail
 
+void RemoveLeftoverTemporaries(const std::filesystem::path& path) {
+  const std::string prefix = detail::TemporaryPrefix(path);
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(path.parent_path(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix) || !name.ends_with(detail::kTemporarySuffix)) continue;
+    const std::string_view pid = std::string_view(name).substr(
+        prefix.size(), name.size() - prefix.size() - detail::kTemporarySuffix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    std::error_code ignored;  // best effort: a leftover only wastes space
+    std::filesystem::remove(it->path(), ignored);
+  }
+}
+
 bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
                      std::string* error) {
-  // Dot-prefixed and .tmp-suffixed: ignored by anything reading the folder
-  // by the contract's rules.
-  std::string tmp_name = ".";
-  tmp_name += path.filename().string();
-  tmp_name += '.';
+  std::string tmp_name = detail::TemporaryPrefix(path);
   tmp_name += std::to_string(::getpid());
-  tmp_name += ".tmp";
+  tmp_name += detail::kTemporarySuffix;
   const std::filesystem::path tmp = path.parent_path() / tmp_name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {

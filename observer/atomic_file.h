@@ -15,6 +15,11 @@ namespace hlo {
 bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
                      std::string* error);
 
+// Removes the temporary files that WriteFileAtomic(path, …) calls killed
+// before their rename left next to `path`. Only for a path with no other
+// writer running (the observer owns its state/ and world/ files).
+void RemoveLeftoverTemporaries(const std::filesystem::path& path);
+
 // The whole file, or nullopt (with *error) when it cannot be read.
 std::optional<std::string> ReadWholeFile(const std::filesystem::path& path, std::string* error);
 

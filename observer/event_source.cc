@@ -19,6 +19,7 @@ constexpr size_t kChunk = 1 << 20;
 // How much of an oversized line is kept for rejected-events.jsonl's `raw`
 // (which is cut to 1 KiB after invalid bytes are replaced).
 constexpr size_t kOversizeHead = 4096;
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -78,8 +79,12 @@ class LineAssembler {
  private:
   void Accumulate(std::string_view part) {
     length_ += part.size();
-    if (pending_.size() < kMaxEventBytes + 1) {
-      const size_t room = kMaxEventBytes + 1 - pending_.size();
+    // The first line may start with a BOM that EndLine drops and that is not
+    // part of the line: keep room for it, or a line of exactly the limit
+    // would reach the parser cut short.
+    const size_t keep = kMaxEventBytes + 1 + (skip_bom_ ? kBom.size() : 0);
+    if (pending_.size() < keep) {
+      const size_t room = keep - pending_.size();
       pending_.append(part.substr(0, std::min(room, part.size())));
     }
   }
@@ -91,9 +96,9 @@ class LineAssembler {
     uint64_t size = length_;
     if (skip_bom_) {
       skip_bom_ = false;
-      if (text.substr(0, 3) == "\xEF\xBB\xBF") {
-        text.remove_prefix(3);
-        size -= 3;
+      if (text.substr(0, kBom.size()) == kBom) {
+        text.remove_prefix(kBom.size());
+        size -= kBom.size();
       }
     }
     if (size > kMaxEventBytes) text = text.substr(0, kOversizeHead);

@@ -80,6 +80,11 @@ bool Observer::Open(std::string* error) {
   if (!detail::EnsureDirectory(state_dir_, error) || !detail::EnsureDirectory(world_dir_, error)) {
     return false;
   }
+  // A run killed mid-commit leaves its temporary files behind; each is as
+  // big as the file it was replacing, so they must not pile up.
+  RemoveLeftoverTemporaries(state_dir_ / detail::kCheckpointName);
+  RemoveLeftoverTemporaries(state_dir_ / detail::kRejectedLogName);
+  for (std::string_view name : kWorldFileNames) RemoveLeftoverTemporaries(world_dir_ / name);
   const std::filesystem::path path = state_dir_ / detail::kCheckpointName;
   if (!std::filesystem::exists(path, ec)) {
     ScheduleReplay("", /*count=*/false);
