@@ -1,0 +1,392 @@
+// How the program reads events/ (CONTRACT §4, §8 "Inputs"), seen from the
+// outside: which files count, in what order, complete lines only, and which
+// changes behind the checkpoint cost a replay.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "tests/fakes/temp_dir.h"
+#include "tests/integration/process_helpers.h"
+
+namespace hlo {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::AppendFile;
+using testing::DifferenceFromCleanRun;
+using testing::Event;
+using testing::Once;
+
+std::string Heartbeat(const std::string& node, const std::string& time = "2026-05-12T12:00:00Z") {
+  return Event(time, "node_heartbeat", node);
+}
+
+// A deployment_stage named after where it came from: the deployment's
+// stages then list events in processing order.
+std::string Stage(const std::string& stage, const std::string& time) {
+  return Event(time, "deployment_stage", "", "",
+               R"("correlation_id":"order","payload":{"stage":")" + stage + "\"}");
+}
+
+std::vector<std::string> StageNames(const fs::path& root) {
+  std::vector<std::string> names;
+  const auto deployments = testing::World(root, "deployments.json");
+  for (const auto& s : deployments["order"]["stages"]) names.push_back(s["name"]);
+  return names;
+}
+
+std::vector<std::string> NodeNames(const fs::path& root) {
+  std::vector<std::string> names;
+  const auto nodes = testing::World(root, "nodes.json");  // items() must not outlive it
+  for (const auto& [name, node] : nodes.items()) names.push_back(name);
+  return names;
+}
+
+uint64_t Rebuilds(const fs::path& root) {
+  return testing::Checkpoint(root)["rebuilds"].get<uint64_t>();
+}
+
+uint64_t Processed(const fs::path& root) {
+  return testing::World(root, "runtime-summary.json")["events"]["processed"].get<uint64_t>();
+}
+
+void RunOnce(const fs::path& root) {
+  const auto r = Once(root);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.timed_out);
+}
+
+TEST(EventFilesTest, FilesAreProcessedInByteOrderOfNamesNotByTimestamps) {
+  TempDir tmp;
+  // Expected order by raw bytes: '-' < '.' < digits < upper case < '_' <
+  // lower case < UTF-8 lead bytes. Written in another order, with
+  // timestamps running backwards.
+  const std::vector<std::string> sorted = {"-x.jsonl", "10.jsonl", "9.jsonl",       "A.json",
+                                           "Z.ndjson", "_u.jsonl", "a-b.jsonl",     "a.jsonl",
+                                           "aa.jsonl", "b.json",   "\xc3\xa9.jsonl"};
+  const std::vector<size_t> write_order = {7, 2, 10, 0, 5, 9, 1, 4, 8, 3, 6};
+  for (size_t i : write_order) {
+    const std::string t = "2026-05-12T12:" + std::to_string(10 + (20 - i)) + ":00Z";
+    tmp.Write("events/" + sorted[i], Stage(sorted[i], t));
+  }
+  RunOnce(tmp.path());
+  EXPECT_EQ(StageNames(tmp.path()), sorted);
+  const auto summary = testing::World(tmp.path(), "runtime-summary.json");
+  EXPECT_EQ(summary["checkpoint"]["file"], "\xc3\xa9.jsonl");
+  EXPECT_EQ(summary["events"]["last_event_at"], "2026-05-12T12:20:00Z");
+}
+
+TEST(EventFilesTest, LinesAreProcessedInFileOrder) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl", Stage("first", "2026-05-12T12:09:00Z") +
+                                  Stage("second", "2026-05-12T12:01:00Z") +
+                                  Stage("third", "2026-05-12T12:05:00Z"));
+  RunOnce(tmp.path());
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"first", "second", "third"}));
+}
+
+TEST(EventFilesTest, JsonFileHoldsAnObjectOrAnArray) {
+  TempDir tmp;
+  tmp.Write("events/1-object.json",
+            R"({"timestamp": "2026-05-12T12:00:00Z", "type": "node_heartbeat", "node": "saturn"})");
+  tmp.Write("events/2-array.json", R"([
+    {"timestamp": "2026-05-12T12:01:00Z", "type": "node_heartbeat", "node": "mars"},
+    {"timestamp": "2026-05-12T12:02:00Z", "type": "node_heartbeat", "node": 7},
+    {"timestamp": "2026-05-12T12:03:00Z", "type": "node_heartbeat", "node": "venus"}
+  ])");
+  tmp.Write("events/3-empty-array.json", "[]");
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"mars", "saturn", "venus"}));
+  const auto rejected = testing::RejectedLines(tmp.path());
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0]["file"], "2-array.json");
+  EXPECT_EQ(rejected[0]["line"], 2);  // the element's 1-based index
+  EXPECT_EQ(rejected[0]["reason"], "mistyped_field");
+  const auto summary = testing::World(tmp.path(), "runtime-summary.json");
+  EXPECT_EQ(summary["checkpoint"]["file"], "3-empty-array.json");
+  EXPECT_EQ(summary["checkpoint"]["offset"], 2);  // a .json's offset is its size
+}
+
+TEST(EventFilesTest, JsonlAndNdjsonAreBothRead) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl", Heartbeat("saturn") + "\n  \t\r\n" + Heartbeat("mars"));
+  tmp.Write("events/b.ndjson", Heartbeat("venus") + "\r\n");
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"mars", "saturn", "venus"}));
+  EXPECT_EQ(Processed(tmp.path()), 3u);
+  EXPECT_TRUE(testing::RejectedLines(tmp.path()).empty());
+}
+
+TEST(EventFilesTest, LastLineWithoutNewlineWaitsForItAndIsConsumedOnce) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "events" / "a.jsonl";
+  const std::string first = Heartbeat("saturn");
+  std::string second = Heartbeat("mars");
+  second.pop_back();  // no '\n' yet
+  tmp.Write("events/a.jsonl", first + second.substr(0, 20));
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"saturn"}));
+  EXPECT_EQ(testing::Checkpoint(tmp.path())["offset"], first.size());
+
+  AppendFile(file, second.substr(20));  // complete JSON, still no newline
+  auto r = Once(tmp.path());
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("applied 0 new event(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"saturn"}));
+  EXPECT_TRUE(testing::RejectedLines(tmp.path()).empty());
+
+  AppendFile(file, "\n");
+  r = Once(tmp.path());
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("applied 1 new event(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"mars", "saturn"}));
+
+  r = Once(tmp.path());
+  EXPECT_NE(r.out.find("applied 0 new event(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(Processed(tmp.path()), 2u);
+  EXPECT_EQ(testing::Checkpoint(tmp.path())["offset"], first.size() + second.size() + 1);
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+}
+
+TEST(EventFilesTest, OtherNamesAndNonRegularFilesAreIgnored) {
+  TempDir tmp;
+  tmp.Write("events/real.jsonl", Heartbeat("saturn"));
+  const std::string ghost = Heartbeat("ghost");
+  for (const char* name :
+       {".hidden.jsonl", ".hidden.json", "x.jsonl.tmp", "x.tmp", "x.JSONL", "x.Json", "x.json.bak",
+        "x.txt", "jsonl", "x.jsonl~", "sub/nested.jsonl", "dir.jsonl/inner.jsonl"}) {
+    tmp.Write(std::string("events/") + name, ghost);
+  }
+  const fs::path outside = tmp.Write("elsewhere/target.jsonl", ghost);
+  fs::create_symlink(outside, tmp.path() / "events" / "link.jsonl");
+  fs::create_symlink(tmp.path() / "events" / "real.jsonl", tmp.path() / "events" / "link2.json");
+  ASSERT_EQ(::mkfifo((tmp.path() / "events" / "fifo.jsonl").c_str(), 0644), 0);
+  ASSERT_EQ(::mkfifo((tmp.path() / "events" / "fifo.json").c_str(), 0644), 0);
+
+  const auto r =
+      testing::RunProgram(testing::OnceArgs(tmp.path()), {.timeout = std::chrono::seconds(20)});
+  ASSERT_FALSE(r.timed_out) << "the program blocked (on a FIFO?)";
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"saturn"}));
+  EXPECT_EQ(Processed(tmp.path()), 1u);
+  EXPECT_TRUE(testing::RejectedLines(tmp.path()).empty());
+  EXPECT_EQ(testing::Checkpoint(tmp.path())["file"], "real.jsonl");
+
+  const auto v = testing::RunProgram({"validate", "--root", tmp.path().string()},
+                                     {.timeout = std::chrono::seconds(20)});
+  ASSERT_FALSE(v.timed_out) << "validate blocked (on a FIFO?)";
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_NE(v.out.find("1 events, 0 invalid"), std::string::npos) << v.out;
+}
+
+TEST(EventFilesTest, LateFileSortingBeforeCheckpointReplaysAndCountsRebuild) {
+  TempDir tmp;
+  tmp.Write("events/2026-05-12.jsonl", Stage("b", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/2026-05-13.jsonl", Stage("c", "2026-05-12T12:01:00Z"));
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+  tmp.Write("events/2026-05-11.jsonl", Stage("a", "2026-05-12T12:02:00Z"));
+  const auto r = Once(tmp.path());
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(Processed(tmp.path()), 3u);
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+  // A late .json the same way.
+  tmp.Write("events/2026-05-12-x.json", Stage("a2", "2026-05-12T12:03:00Z"));
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 2u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a", "a2", "b", "c"}));
+  // Nothing new: no replay.
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 2u);
+}
+
+TEST(EventFilesTest, FileSortingAfterCheckpointIsReadWithoutReplay) {
+  TempDir tmp;
+  tmp.Write("events/2026-05-12.jsonl", Stage("a", "2026-05-12T12:00:00Z"));
+  RunOnce(tmp.path());
+  tmp.Write("events/2026-05-13.json", Stage("b", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/2026-05-14.jsonl", Stage("c", "2026-05-12T12:00:00Z"));
+  const auto r = Once(tmp.path());
+  EXPECT_NE(r.out.find("applied 2 new event(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(EventFilesTest, CompleteLineAppendedToOlderFileReplays) {
+  TempDir tmp;
+  const fs::path older = tmp.path() / "events" / "a.jsonl";
+  tmp.Write("events/a.jsonl", Stage("a1", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/b.jsonl", Stage("b1", "2026-05-12T12:00:00Z"));
+  RunOnce(tmp.path());
+
+  // An incomplete line is not a late arrival yet.
+  std::string late = Stage("a2", "2026-05-12T12:00:00Z");
+  AppendFile(older, late.substr(0, 30));
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a1", "b1"}));
+
+  AppendFile(older, late.substr(30));
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a1", "a2", "b1"}));
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+
+  // Blank lines appended to an older file change nothing.
+  AppendFile(older, "\n \t\n");
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+}
+
+TEST(EventFilesTest, ShrunkProcessedFileReplays) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl",
+            Stage("a1", "2026-05-12T12:00:00Z") + Stage("a2", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/b.jsonl",
+            Stage("b1", "2026-05-12T12:00:00Z") + Stage("b2", "2026-05-12T12:00:00Z"));
+  RunOnce(tmp.path());
+  tmp.Write("events/b.jsonl", Stage("b1", "2026-05-12T12:00:00Z"));  // the checkpoint's file
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a1", "a2", "b1"}));
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+
+  tmp.Write("events/a.jsonl", "");  // an older file
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 2u);
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"b1"}));
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+}
+
+TEST(EventFilesTest, TruncatingOnlyAnUnconsumedPartialLineIsNotAShrink) {
+  TempDir tmp;
+  const std::string line = Stage("a1", "2026-05-12T12:00:00Z");
+  tmp.Write("events/a.jsonl", line + "{\"partial");
+  RunOnce(tmp.path());
+  tmp.Write("events/a.jsonl", line);
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+}
+
+TEST(EventFilesTest, DeletingProcessedFilesLeavesWorldUnchanged) {
+  TempDir tmp;
+  tmp.Write("events/2026-05-10.jsonl", Heartbeat("saturn") + "{bad\n");
+  tmp.Write("events/2026-05-11.json", Stage("x", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/2026-05-12.jsonl", Heartbeat("mars"));
+  RunOnce(tmp.path());
+  const auto world = testing::WorldFiles(tmp.path());
+  const auto rejected = testing::ReadFile(tmp.path() / "state" / "rejected-events.jsonl");
+
+  fs::remove(tmp.path() / "events" / "2026-05-10.jsonl");
+  fs::remove(tmp.path() / "events" / "2026-05-11.json");
+  RunOnce(tmp.path());
+  EXPECT_EQ(testing::WorldFiles(tmp.path()), world);
+  EXPECT_EQ(testing::ReadFile(tmp.path() / "state" / "rejected-events.jsonl"), rejected);
+
+  fs::remove(tmp.path() / "events" / "2026-05-12.jsonl");  // even the checkpoint's own file
+  RunOnce(tmp.path());
+  EXPECT_EQ(testing::WorldFiles(tmp.path()), world);
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+
+  // New files keep being read on top of what retention removed.
+  tmp.Write("events/2026-05-13.jsonl", Heartbeat("venus"));
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"mars", "saturn", "venus"}));
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+}
+
+TEST(EventFilesTest, ReplayAfterRetentionRebuildsFromFilesPresent) {
+  TempDir tmp;
+  tmp.Write("events/2026-05-10.jsonl", Heartbeat("saturn"));
+  tmp.Write("events/2026-05-12.jsonl", Heartbeat("mars"));
+  RunOnce(tmp.path());
+  fs::remove(tmp.path() / "events" / "2026-05-10.jsonl");
+  tmp.Write("events/2026-05-11.jsonl", Heartbeat("venus"));  // late: replay
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"mars", "venus"}));
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+}
+
+TEST(EventFilesTest, SecondOnceAppliesNothingNew) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl", Heartbeat("saturn") + "{bad\n");
+  tmp.Write("events/b.json", Heartbeat("mars"));
+  auto r = Once(tmp.path());
+  EXPECT_NE(r.out.find("applied 2 new event(s), rejected 1"), std::string::npos) << r.out;
+  r = Once(tmp.path());
+  EXPECT_NE(r.out.find("applied 0 new event(s), rejected 0"), std::string::npos) << r.out;
+  EXPECT_EQ(Processed(tmp.path()), 2u);
+  EXPECT_EQ(testing::RejectedLines(tmp.path()).size(), 1u);
+}
+
+TEST(EventFilesTest, JsonFileIsReadOnceAndLaterChangesAreIgnored) {
+  TempDir tmp;
+  tmp.Write("events/a.json", Heartbeat("saturn"));
+  RunOnce(tmp.path());
+  tmp.Write("events/a.json", "[" + Heartbeat("mars") + "," + Heartbeat("venus") + "]");
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"saturn"}));
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+}
+
+TEST(EventFilesTest, ByteOrderMarkAtFileStartIsSkipped) {
+  TempDir tmp;
+  const std::string bom = "\xEF\xBB\xBF";
+  tmp.Write("events/a.jsonl", bom + Heartbeat("saturn") + bom + Heartbeat("mars"));
+  tmp.Write("events/b.json", bom + Heartbeat("venus"));
+  tmp.Write("events/c.ndjson", bom + "\n" + Heartbeat("pluto"));  // a BOM-only first line is blank
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"pluto", "saturn", "venus"}));
+  const auto rejected = testing::RejectedLines(tmp.path());
+  ASSERT_EQ(rejected.size(), 1u);  // a BOM anywhere else is not skipped
+  EXPECT_EQ(rejected[0]["file"], "a.jsonl");
+  EXPECT_EQ(rejected[0]["line"], 2);
+  EXPECT_EQ(rejected[0]["reason"], "bad_json");
+}
+
+TEST(EventFilesTest, ByteOrderMarkOfAFileWrittenInPiecesIsSkipped) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "events" / "a.jsonl";
+  tmp.Write("events/a.jsonl", "\xEF\xBB\xBF{\"timestamp\":");
+  RunOnce(tmp.path());
+  AppendFile(file, "\"2026-05-12T12:00:00Z\",\"type\":\"node_heartbeat\",\"node\":\"saturn\"}\n");
+  RunOnce(tmp.path());
+  EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"saturn"}));
+  EXPECT_TRUE(testing::RejectedLines(tmp.path()).empty());
+}
+
+// Names are bytes, not text: one that is not UTF-8 still sorts by its bytes,
+// is read once, and is named (with U+FFFD) in rejected-events.jsonl.
+TEST(EventFilesTest, FileNameThatIsNotUtf8IsReadOnce) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl", Stage("a", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/x\xff.jsonl", Stage("x", "2026-05-12T12:00:00Z") + "{bad\n");
+  RunOnce(tmp.path());
+  RunOnce(tmp.path());
+  AppendFile(tmp.path() / "events" / "x\xff.jsonl", Stage("y", "2026-05-12T12:00:00Z"));
+  tmp.Write("events/b.jsonl", Stage("b", "2026-05-12T12:00:00Z"));  // sorts before it: late
+  RunOnce(tmp.path());
+  RunOnce(tmp.path());
+  EXPECT_EQ(StageNames(tmp.path()), (std::vector<std::string>{"a", "b", "x", "y"}));
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+  const auto rejected = testing::RejectedLines(tmp.path());
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0]["file"], "x\xEF\xBF\xBD.jsonl");
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+}
+
+TEST(EventFilesTest, LineNumbersCountEveryLine) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl", "\n\n" + Heartbeat("saturn") + "  \n{bad\n");
+  RunOnce(tmp.path());
+  AppendFile(tmp.path() / "events" / "a.jsonl", "\n{bad again\n");
+  RunOnce(tmp.path());
+  const auto rejected = testing::RejectedLines(tmp.path());
+  ASSERT_EQ(rejected.size(), 2u);
+  EXPECT_EQ(rejected[0]["line"], 5);
+  EXPECT_EQ(rejected[1]["line"], 7);
+}
+
+}  // namespace
+}  // namespace hlo
