@@ -22,6 +22,25 @@ std::chrono::milliseconds ToMillis(Duration d) {
   return std::chrono::milliseconds(d.nanos / 1'000'000);
 }
 
+// What changes the world files without an event: the clock moving a node's
+// status, and stage markers appearing or changing under state/stages/.
+struct NodeFacts {
+  std::string name;
+  NodeStatus status;
+  std::vector<std::pair<std::string, Timestamp>> stages;
+  bool operator==(const NodeFacts&) const = default;
+};
+
+std::vector<NodeFacts> NodeFactsOf(const WorldSnapshot& world) {
+  std::vector<NodeFacts> facts;
+  for (const auto& n : world.nodes) {
+    NodeFacts f{n.name, n.status, {}};
+    for (const auto& s : n.stages) f.stages.emplace_back(s.name, s.completed_at);
+    facts.push_back(std::move(f));
+  }
+  return facts;
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -32,7 +51,7 @@ struct Daemon::Impl {
   Observer observer;
   WorldCollector collector;
   DaemonStats stats;
-  std::vector<NodeStatus> committed_node_status;
+  std::vector<detail::NodeFacts> committed_nodes;
   bool dirty = true;  // something to write that has not been written
 
   explicit Impl(const Config& c)
@@ -64,14 +83,13 @@ struct Daemon::Impl {
     const StageMarkers stages = LoadStageMarkers(observer.root() / "state" / "stages");
     auto world = std::make_shared<WorldSnapshot>(
         observer.Snapshot(ConfiguredNow(config), config.node_stale_after, stages));
-    std::vector<NodeStatus> node_status;
-    for (const auto& n : world->nodes) node_status.push_back(n.status);
-    if (node_status != committed_node_status) dirty = true;
+    std::vector<detail::NodeFacts> nodes = detail::NodeFactsOf(*world);
+    if (nodes != committed_nodes) dirty = true;
 
     if (dirty || force_commit) {
       if (observer.Commit(*world, &error)) {
         dirty = false;
-        committed_node_status = std::move(node_status);
+        committed_nodes = std::move(nodes);
       } else {
         ++stats.world_write_failures;
         detail::Log("cannot write the world files (will retry): " + error);
