@@ -18,12 +18,16 @@ void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>
 }
 
 ServiceState& ServiceEntry(Model& model, const std::string& node, const std::string& service) {
-  auto [it, inserted] = model.services.try_emplace(ServiceKey(node, service));
-  if (inserted) {
-    it->second.node = node;
-    it->second.service = service;
+  // One buffer per thread: the common case (the entry exists) allocates nothing.
+  thread_local std::string key;
+  key.assign(node).append(1, '/').append(service);
+  if (auto it = model.services.find(std::string_view(key)); it != model.services.end()) {
+    return it->second;
   }
-  return it->second;
+  ServiceState& entry = model.services[key];
+  entry.node = node;
+  entry.service = service;
+  return entry;
 }
 
 std::string NewIncidentId(const Model& model, Timestamp started, const std::string& node,
@@ -247,7 +251,12 @@ std::string NormalizeDiagnosticsPath(const std::string& path, const std::string&
 void Apply(Model& model, const Event& event, const ApplyContext& context) {
   Counters& counters = model.counters;
   ++counters.events_processed;
-  ++counters.processed_by_type[std::string(EventTypeName(event.type))];
+  const std::string_view type = EventTypeName(event.type);
+  if (auto it = counters.processed_by_type.find(type); it != counters.processed_by_type.end()) {
+    ++it->second;
+  } else {
+    counters.processed_by_type.emplace(type, 1);
+  }
   counters.last_event_at = event.timestamp;
 
   if (!event.node.empty()) {

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +18,16 @@
 #include "observer/timestamp.h"
 
 namespace hlo {
+
+// Hash maps keyed by string that can be probed with a string_view, so the hot
+// path looks entries up without building a key string. Their order is
+// unspecified: everything that is written out sorts first.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class Value>
+using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
 // Most recent occurrence timestamps kept per incident.
 inline constexpr size_t kMaxIncidentEvents = 100;
@@ -89,8 +102,8 @@ struct DeploymentState {
 struct Counters {
   uint64_t events_processed = 0;
   uint64_t events_rejected = 0;
-  std::map<std::string, uint64_t> processed_by_type;   // wire type or "unknown"
-  std::map<std::string, uint64_t> rejected_by_reason;  // reason name
+  std::map<std::string, uint64_t, std::less<>> processed_by_type;   // wire type or "unknown"
+  std::map<std::string, uint64_t, std::less<>> rejected_by_reason;  // reason name
   // (deployment's service or "", "succeeded"|"failed") → finished events.
   std::map<std::pair<std::string, std::string>, uint64_t> deployments_finished;
   std::optional<Timestamp> last_event_at;  // of the last processed event
@@ -99,10 +112,10 @@ struct Counters {
 };
 
 struct Model {
-  std::map<std::string, NodeState> nodes;              // by name
-  std::map<std::string, ServiceState> services;        // by ServiceKey
-  std::map<std::string, IncidentState> incidents;      // by id
-  std::map<std::string, DeploymentState> deployments;  // by correlation_id
+  StringMap<NodeState> nodes;              // by name
+  StringMap<ServiceState> services;        // by ServiceKey
+  StringMap<IncidentState> incidents;      // by id
+  StringMap<DeploymentState> deployments;  // by correlation_id
   Counters counters;
 
   friend bool operator==(const Model&, const Model&) = default;

@@ -109,8 +109,8 @@ Counters DecodeCounters(const json& j) {
   Counters c;
   c.events_processed = j.at("processed").get<uint64_t>();
   c.events_rejected = j.at("rejected").get<uint64_t>();
-  c.processed_by_type = j.at("by_type").get<std::map<std::string, uint64_t>>();
-  c.rejected_by_reason = j.at("by_reason").get<std::map<std::string, uint64_t>>();
+  c.processed_by_type = j.at("by_type").get<std::map<std::string, uint64_t, std::less<>>>();
+  c.rejected_by_reason = j.at("by_reason").get<std::map<std::string, uint64_t, std::less<>>>();
   for (const auto& f : j.at("deployments_finished")) {
     c.deployments_finished[{f.at(0).get<std::string>(), f.at(1).get<std::string>()}] =
         f.at(2).get<uint64_t>();

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "observer/atomic_file.h"
+#include "observer/line_parser_pipeline.h"
 #include "observer/world_serializer.h"
 
 namespace hlo {
@@ -220,32 +222,23 @@ void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string*
   }
   const FileProgress start = known != checkpoint_.files.end() ? known->second : FileProgress{};
   if (known != checkpoint_.files.end() && file.size <= start.offset) return;
-  const LineSink sink = [&](const RawLine& line) {
-    Accept(file.name, line.line, line.text, line.size, result);
-  };
-  std::optional<FileProgress> end = ReadJsonLines(path, start, sink, error);
+  const ParsedLineSink sink = [&](ParsedLine&& line) { Accept(file.name, std::move(line), result); };
+  std::optional<FileProgress> end =
+      ReadAndParseJsonLines(path, start, file.size - std::min(file.size, start.offset), sink, error);
   if (!end) return;
   if (end->offset != start.offset) ++result->files_read;
   checkpoint_.files[file.name] = *end;
 }
 
-void Observer::Accept(const std::string& file, uint64_t line, std::string_view text,
-                      uint64_t size, BatchResult* result) {
-  if (size > kMaxEventBytes) {
-    Reject({file, line, RejectReason::kTooLarge,
-            "line is " + std::to_string(size) + " bytes, limit " + std::to_string(kMaxEventBytes),
-            SanitizeRaw(text)},
-           result);
-    return;
-  }
-  ParseResult parsed = ParseEventLine(text);
-  if (auto* event = std::get_if<Event>(&parsed)) {
+void Observer::Accept(const std::string& file, ParsedLine&& parsed, BatchResult* result) {
+  if (auto* event = std::get_if<Event>(&parsed.result)) {
     Apply(checkpoint_.model, *event, context_);
     ++result->applied;
     return;
   }
-  auto& rejection = std::get<Rejection>(parsed);
-  Reject({file, line, rejection.reason, std::move(rejection.detail), SanitizeRaw(text)}, result);
+  auto& rejection = std::get<Rejection>(parsed.result);
+  Reject({file, parsed.line, rejection.reason, std::move(rejection.detail), std::move(parsed.raw)},
+         result);
 }
 
 void Observer::Reject(RejectedEvent rejected, BatchResult* result) {

@@ -19,6 +19,7 @@
 #include "observer/event_parser.h"
 #include "observer/event_source.h"
 #include "observer/inventory.h"
+#include "observer/line_parser_pipeline.h"
 #include "observer/stage_markers.h"
 #include "observer/world_snapshot.h"
 
@@ -81,8 +82,7 @@ class Observer {
   void ScheduleReplay(const std::string& reason, bool count);
   std::string LateArrival(const std::vector<EventFile>& files) const;
   void ReadFile(const EventFile& file, BatchResult* result, std::string* error);
-  void Accept(const std::string& file, uint64_t line, std::string_view text, uint64_t size,
-              BatchResult* result);
+  void Accept(const std::string& file, ParsedLine&& parsed, BatchResult* result);
   void Reject(RejectedEvent rejected, BatchResult* result);
   std::string WorldDigestOnDisk() const;
 

@@ -133,8 +133,8 @@ WorldSnapshot BuildSnapshot(const SnapshotInputs& in) {
   w.generated_at = in.now;
   w.nodes = detail::Nodes(in);
   w.services = detail::Services(in);
-  w.incidents = in.model->incidents;
-  w.deployments = in.model->deployments;
+  w.incidents.insert(in.model->incidents.begin(), in.model->incidents.end());
+  w.deployments.insert(in.model->deployments.begin(), in.model->deployments.end());
   w.counters = in.model->counters;
   w.checkpoint_file = in.checkpoint_file;
   w.checkpoint_offset = in.checkpoint_offset;
