@@ -85,6 +85,9 @@ struct Daemon::Impl {
         observer.Snapshot(ConfiguredNow(config), config.node_stale_after, stages));
     std::vector<detail::NodeFacts> nodes = detail::NodeFactsOf(*world);
     if (nodes != committed_nodes) dirty = true;
+    // /metrics first: a scrape should not wait for the world files and the
+    // checkpoint to reach the disk.
+    Publish(world);
 
     if (dirty || force_commit) {
       if (observer.Commit(*world, &error)) {
