@@ -35,6 +35,8 @@ packages=(
   dpkg-dev file           # dpkg-shlibdeps (needs file), for the .deb's dependencies
   systemd                 # systemd-analyze verify, for the unit's test
   wrk time                # load generator and GNU time, for bench/
+  libssl-dev openssl      # TLS for --web.config.file; certificates in its tests
+  clang libclang-rt-14-dev  # libFuzzer targets (tests/fuzz)
 )
 
 log() { printf '==> %s\n' "$*"; }
