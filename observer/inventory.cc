@@ -177,10 +177,11 @@ std::optional<YAML::Node> ParseYamlFile(const fs::path& path, const FileContext&
     ctx.Warn(e.mark.line >= 0 ? e.mark.line + 1 : 0,
              "YAML is nested too deeply to be an inventory; file skipped");
   } catch (const YAML::ParserException& e) {
+    // yaml-cpp quotes the offending character, which may be a control byte.
     ctx.Warn(e.mark.line >= 0 ? e.mark.line + 1 : 0,
-             "YAML syntax error: " + e.msg + "; file skipped");
+             "YAML syntax error: " + Printable(e.msg) + "; file skipped");
   } catch (const std::exception& e) {
-    ctx.Warn(0, std::string("cannot be parsed: ") + e.what() + "; file skipped");
+    ctx.Warn(0, "cannot be parsed: " + Printable(e.what()) + "; file skipped");
   }
   return std::nullopt;
 }
@@ -514,7 +515,8 @@ Inventory LoadInventory(const std::filesystem::path& checkout) {
     detail::LoadHosts(checkout, inventory);
   } catch (const std::exception& e) {
     // Nothing above should throw; this keeps the promise if a library does.
-    inventory.warnings.push_back({"", 0, std::string("inventory loading stopped: ") + e.what()});
+    inventory.warnings.push_back(
+        {"", 0, "inventory loading stopped: " + detail::Printable(e.what())});
   }
   return inventory;
 }

@@ -1,6 +1,7 @@
 #include "observer/timestamp.h"
 
 #include <cstdio>
+#include <limits>
 
 namespace hlo {
 namespace detail {
@@ -48,6 +49,7 @@ void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 }
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
+constexpr int64_t kSecondsPerDay = 86400;
 
 Timestamp Normalize(int64_t seconds, int64_t nanos) {
   seconds += nanos / kNanosPerSecond;
@@ -108,7 +110,13 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   const int64_t days = detail::DaysFromCivil(year, static_cast<unsigned>(month),
                                              static_cast<unsigned>(day));
   const int64_t local = days * 86400 + hour * 3600 + minute * 60 + second;
-  return detail::Normalize(local - offset_seconds, nanos);
+  const Timestamp utc = detail::Normalize(local - offset_seconds, nanos);
+  // An offset can carry 0000-01-01 or 9999-12-31 into a year that the output
+  // form (four digits, UTC) cannot spell; such an instant never round-trips.
+  static const int64_t kFirst = detail::DaysFromCivil(0, 1, 1) * detail::kSecondsPerDay;
+  static const int64_t kPastLast = detail::DaysFromCivil(10000, 1, 1) * detail::kSecondsPerDay;
+  if (utc.seconds < kFirst || utc.seconds >= kPastLast) return std::nullopt;
+  return utc;
 }
 
 std::string FormatTimestamp(Timestamp t) {
@@ -159,11 +167,21 @@ std::optional<Duration> ParseDuration(std::string_view s) {
     total += value * kUnits[next_unit].seconds;
     ++next_unit;
   }
+  // 12 digits of hours fit in seconds but not in nanoseconds.
+  if (total > std::numeric_limits<int64_t>::max() / detail::kNanosPerSecond) return std::nullopt;
   return Duration{total * detail::kNanosPerSecond};
 }
 
 Duration Between(Timestamp a, Timestamp b) {
-  return Duration{(b.seconds - a.seconds) * detail::kNanosPerSecond + (b.nanos - a.nanos)};
+  // Event timestamps span years 0000-9999, about 3.2e20 ns: more than int64
+  // holds. Saturating keeps every comparison with a real duration right.
+  int64_t nanos;
+  if (__builtin_mul_overflow(b.seconds - a.seconds, detail::kNanosPerSecond, &nanos) ||
+      __builtin_add_overflow(nanos, b.nanos - a.nanos, &nanos)) {
+    return Duration{b.seconds > a.seconds ? std::numeric_limits<int64_t>::max()
+                                          : std::numeric_limits<int64_t>::min()};
+  }
+  return Duration{nanos};
 }
 
 Timestamp Add(Timestamp a, Duration d) {

@@ -22,7 +22,8 @@ struct Timestamp {
 
 // Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; `T` and `Z` may be
 // lowercase; the date must exist; the fraction is kept to nanoseconds (digits
-// past the ninth are truncated). Returns nullopt for anything else.
+// past the ninth are truncated). Returns nullopt for anything else, and for an
+// instant outside years 0000-9999 in UTC (FormatTimestamp could not write it).
 std::optional<Timestamp> ParseTimestamp(std::string_view text);
 
 // UTC `YYYY-MM-DDTHH:MM:SS[.f]Z`, the fraction only when non-zero and without
@@ -36,10 +37,13 @@ struct Duration {
 };
 
 // Parses `90s`, `10m`, `1h`, `1h30m`, `1h30m15s` (units h, m, s in that
-// order, each at most once, at least one). Returns nullopt otherwise.
+// order, each at most once, at least one). Returns nullopt otherwise, and when
+// the total does not fit in Duration (about 292 years).
 std::optional<Duration> ParseDuration(std::string_view text);
 
-// b - a, saturating is not needed for realistic years; computed exactly.
+// b - a, exact when it fits in Duration (about ±292 years); farther apart
+// (event timestamps may be anywhere in 0000-9999) it saturates to the
+// largest or smallest Duration.
 Duration Between(Timestamp a, Timestamp b);
 
 // a + d.
