@@ -55,6 +55,11 @@ const std::map<std::string, FlagSpec>& Flags() {
          c.telemetry_path = v;
          return std::string();
        }}},
+      {"--web.config.file", {false, true, false, [](Config& c, const std::string& v) {
+         if (v.empty()) return std::string("--web.config.file needs a path");
+         c.web_config_file = v;
+         return std::string();
+       }}},
       {"--watch.mode", {false, true, false, [](Config& c, const std::string& v) {
          if (v != "auto" && v != "poll") return "--watch.mode " + v + ": expected auto or poll";
          c.force_poll = v == "poll";
@@ -120,6 +125,8 @@ once:
 run:
   --web.listen-address ADDR  [host]:port to listen on (default :9847)
   --web.telemetry-path PATH  metrics path (default /metrics)
+  --web.config.file PATH     TLS and basic auth, exporter-toolkit format
+                             (default: none, plain HTTP for anyone)
   --watch.mode auto|poll     inotify with a polling fallback (auto, default),
                              or always poll (for NFS and the like)
   --watch.poll-interval DUR  polling period and inotify safety net (default 1s)

@@ -29,6 +29,9 @@ struct Config {
   std::string listen_address = ":9847";
   // run --web.telemetry-path: where the metrics are served.
   std::string telemetry_path = "/metrics";
+  // run --web.config.file: TLS, basic auth and response headers in the
+  // exporter-toolkit format (exporter/web_config.h); plain HTTP when absent.
+  std::optional<std::filesystem::path> web_config_file;
   // run --watch.mode: "auto" (inotify, polling where it is unavailable) or
   // "poll" (always poll: for NFS and other filesystems inotify cannot see).
   bool force_poll = false;

@@ -161,6 +161,15 @@ int Daemon::Run() {
   HttpOptions http;
   http.listen_address = config_.listen_address;
   http.telemetry_path = config_.telemetry_path;
+  if (config_.web_config_file) {
+    std::optional<WebConfig> web = LoadWebConfig(*config_.web_config_file, &error);
+    if (!web) {
+      detail::Log(error);
+      return 1;
+    }
+    for (const std::string& note : web->notes) detail::Log(note);
+    http.web = std::move(*web);
+  }
   WorldCollector& collector = impl.collector;
   std::atomic<bool> ready{false};
   std::unique_ptr<HttpServer> server = HttpServer::Start(

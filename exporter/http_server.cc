@@ -8,6 +8,9 @@
 
 #include <CivetServer.h>
 
+#include "exporter/basic_auth.h"
+#include "exporter/tls_context.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,19 +210,29 @@ class Router {
     std::vector<std::pair<std::string, std::string>> headers;
   };
 
-  Router(std::string telemetry_path, HttpHandlers handlers)
-      : telemetry_path_(std::move(telemetry_path)), handlers_(std::move(handlers)) {}
+  // `web`: its basic_auth_users and headers apply to every response.
+  Router(std::string telemetry_path, HttpHandlers handlers, const WebConfig& web)
+      : telemetry_path_(std::move(telemetry_path)),
+        handlers_(std::move(handlers)),
+        auth_(web.basic_auth_users.empty() ? nullptr
+                                           : std::make_unique<BasicAuth>(web.basic_auth_users)),
+        headers_(web.headers.begin(), web.headers.end()) {}
 
-  Response Route(std::string_view method, std::string_view path,
-                 std::string_view accept_encoding) const;
+  // `authorization`: the request's Authorization header, empty when absent.
+  Response Route(std::string_view method, std::string_view path, std::string_view accept_encoding,
+                 std::string_view authorization) const;
 
  private:
+  Response Dispatch(std::string_view method, std::string_view path,
+                    std::string_view accept_encoding) const;
   Response Metrics(std::string_view accept_encoding) const;
   Response Ready() const;
   Response LandingPage() const;
 
   const std::string telemetry_path_;
   const HttpHandlers handlers_;
+  const std::unique_ptr<const BasicAuth> auth_;  // null: no authentication
+  const std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 namespace {
@@ -251,7 +264,21 @@ std::string HtmlEscape(std::string_view text) {
 }  // namespace
 
 Router::Response Router::Route(std::string_view method, std::string_view path,
-                               std::string_view accept_encoding) const {
+                               std::string_view accept_encoding,
+                               std::string_view authorization) const {
+  Response response;
+  if (auth_ != nullptr && !auth_->Allows(authorization)) {
+    response = Text(401, "401 unauthorized\n");
+    response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"homelab-observer\"");
+  } else {
+    response = Dispatch(method, path, accept_encoding);
+  }
+  response.headers.insert(response.headers.end(), headers_.begin(), headers_.end());
+  return response;
+}
+
+Router::Response Router::Dispatch(std::string_view method, std::string_view path,
+                                  std::string_view accept_encoding) const {
   const bool known =
       path == telemetry_path_ || path == "/" || path == "/healthz" || path == "/readyz";
   if (!known) return Text(404, "404 page not found\n");
@@ -346,12 +373,20 @@ int BeginRequest(mg_connection* conn) {
   const std::string_view method = request->request_method ? request->request_method : "";
   detail::Router::Response response;
   try {
+    const char* authorization = mg_get_header(conn, "Authorization");
     response = router->Route(method, request->local_uri ? request->local_uri : "",
-                             AcceptEncoding(*request));
+                             AcceptEncoding(*request), authorization ? authorization : "");
   } catch (const std::exception& e) {
     response = detail::Text(500, std::string("500 internal error: ") + e.what() + "\n");
   } catch (...) {
     response = detail::Text(500, "500 internal error\n");
+  }
+  // Nothing here reads a request body. To keep the connection, civetweb
+  // 1.15 would read and discard the body with no overall deadline (only
+  // one per read), so a client sending a byte now and then could hold the
+  // worker thread for ever. The connection is closed instead.
+  if (request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr) {
+    mg_disable_connection_keep_alive(conn);
   }
   Send(conn, response, method != "HEAD");
   return response.status;
@@ -389,6 +424,32 @@ std::string StartFailureReason(const std::vector<std::string>& messages) {
   return messages.empty() ? "civetweb failed to start" : messages.back();
 }
 
+// The TLS context Start prepared, for civetweb to take while Start's
+// thread constructs the server (mg_start asks on the calling thread).
+thread_local SslCtxPtr* t_start_ssl_ctx = nullptr;
+
+// civetweb's external_ssl_ctx callback: at creation (*ssl_ctx null) hands
+// over our context whole, so civetweb applies none of its own ssl_*
+// settings; at shutdown returns 0, and civetweb frees it.
+int ExternalSslCtx(void** ssl_ctx, void*) {
+  if (*ssl_ctx != nullptr) return 0;
+  if (t_start_ssl_ctx == nullptr || *t_start_ssl_ctx == nullptr) return -1;
+  *ssl_ctx = t_start_ssl_ctx->release();
+  return 1;
+}
+
+// civetweb 1.15 calls OpenSSL through function pointers it fills at run
+// time with dlopen("libssl.so") (which finds this program itself, see
+// tls_context.cc) and dlopen("libcrypto.so") (the symlink libssl-dev
+// installs). With our own SSL_CTX (external_ssl_ctx) it never fills them
+// itself and would call through null pointers, so they are loaded here,
+// once per process (a function-local static: concurrent Starts wait for
+// it, as mg_init_library is not thread-safe); they stay loaded until exit.
+bool CivetTlsLoaded() {
+  static const bool loaded = (mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) != 0;
+  return loaded;
+}
+
 // Where a client reaches a listener given in civetweb's syntax: "9847" and
 // "+9847" (all interfaces) → 127.0.0.1, "[::1]:9847" → ::1.
 std::string ReachableHost(const std::string& civet_ports) {
@@ -420,6 +481,9 @@ std::optional<std::string> CheckOptions(const HttpOptions& options, const HttpHa
   if (path == "/healthz" || path == "/readyz") return "telemetry path " + path + " is reserved";
   if (options.num_threads < 1) return "num_threads must be at least 1";
   if (options.request_timeout_ms < 1) return "request_timeout_ms must be at least 1";
+  if (options.max_request_size < 1024) return "max_request_size must be at least 1024";
+  if (options.keep_alive_timeout_ms < 0) return "keep_alive_timeout_ms must not be negative";
+  if (options.linger_timeout_ms < 0) return "linger_timeout_ms must not be negative";
   if (!handlers.metrics || !handlers.ready) return "both HTTP handlers must be set";
   return std::nullopt;
 }
@@ -441,19 +505,43 @@ std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHa
     *error = prefix + reason;
     return nullptr;
   }
-  auto router = std::make_unique<detail::Router>(options.telemetry_path, std::move(handlers));
-  // No document_root: civetweb never serves files.
+  SslCtxPtr ssl_ctx;
+  if (options.web.tls) {
+    if (!CivetTlsLoaded()) {
+      *error = prefix + "TLS: civetweb cannot load OpenSSL (it opens libcrypto.so at run time: "
+                        "on Debian, install libssl-dev)";
+      return nullptr;
+    }
+    ssl_ctx = NewServerTlsContext(*options.web.tls, &reason);
+    if (!ssl_ctx) {
+      *error = prefix + "TLS: " + reason;
+      return nullptr;
+    }
+  }
+  auto router =
+      std::make_unique<detail::Router>(options.telemetry_path, std::move(handlers), options.web);
+  // No document_root: civetweb never serves files. An 's' after the port
+  // makes it a TLS port.
   const std::vector<std::string> civet_options = {
-      "listening_ports", *ports,
+      "listening_ports", *ports + (ssl_ctx ? "s" : ""),
       "num_threads", std::to_string(options.num_threads),
       "request_timeout_ms", std::to_string(options.request_timeout_ms),
+      "max_request_size", std::to_string(options.max_request_size),
       "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", std::to_string(options.keep_alive_timeout_ms),
+      "linger_timeout_ms", std::to_string(options.linger_timeout_ms),
+      // civetweb sends the headers and the body in separate writes; with
+      // Nagle's algorithm the body then waits for the client's delayed ACK,
+      // about 40 ms on every keep-alive request.
+      "tcp_nodelay", "1",
   };
   CivetCallbacks callbacks;
   callbacks.begin_request = BeginRequest;
   callbacks.log_message = LogMessage;
+  callbacks.external_ssl_ctx = ExternalSslCtx;
   std::vector<std::string> messages;
   t_start_messages = &messages;
+  t_start_ssl_ctx = &ssl_ctx;
   std::unique_ptr<CivetServer> civet;
   try {
     civet = std::make_unique<CivetServer>(civet_options, &callbacks, router.get());
@@ -461,6 +549,7 @@ std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHa
     // CivetException says only "null context"; the log has the reason.
   }
   t_start_messages = nullptr;
+  t_start_ssl_ctx = nullptr;
   if (civet == nullptr || civet->getContext() == nullptr) {
     *error = prefix + StartFailureReason(messages);
     return nullptr;

@@ -10,6 +10,11 @@
 //   /readyz           200 "ready\n" or 503 "not ready: ...\n"
 //   /                 an HTML landing page linking the above
 // Every response carries Content-Length; HEAD sends the headers GET would.
+//
+// With HttpOptions::web (run --web.config.file): TLS on the port, and/or
+// basic authentication on every path (a 401 with WWW-Authenticate before
+// any routing, so unauthenticated clients learn nothing, not even which
+// paths exist), and extra headers on every response. See web_config.h.
 #pragma once
 
 #include <functional>
@@ -17,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "exporter/web_config.h"
 
 class CivetServer;
 
@@ -33,8 +40,29 @@ struct HttpOptions {
   std::string telemetry_path = "/metrics";
   // Worker threads, hence the most requests served at once.
   int num_threads = 4;
-  // How long civetweb waits for a request's data before giving up.
+  // How long civetweb waits for a request's data before giving up. It
+  // bounds the whole request head, however slowly it trickles in, so a
+  // client that sends nothing or a byte now and then (slowloris) holds its
+  // worker thread for at most about this long; with TLS it also bounds the
+  // handshake.
   int request_timeout_ms = 10000;
+  // The most bytes of request line and headers; a larger request gets 400
+  // and its connection is closed. exporter-toolkit (Go) allows 1 MiB; no
+  // scraper sends more than a few hundred bytes.
+  int max_request_size = 16384;
+  // How long an idle keep-alive connection may keep its worker thread
+  // waiting for the next request. Short: Prometheus scrapes every 15 s or
+  // so and would not reuse the connection anyway, and every idle
+  // connection takes a thread from other clients.
+  int keep_alive_timeout_ms = 2000;
+  // SO_LINGER on close: how long closing a connection may wait for unsent
+  // response bytes before the connection is reset (civetweb rounds up to
+  // whole seconds).
+  int linger_timeout_ms = 1000;
+  // TLS, basic authentication and extra headers (run --web.config.file).
+  // The default serves plain HTTP to anyone, as without the flag. With
+  // TLS, web.tls's PEM text must be filled in (LoadWebConfig does).
+  WebConfig web;
 };
 
 // Called on civetweb's worker threads, possibly several at once: both must
