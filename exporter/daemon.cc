@@ -87,6 +87,10 @@ struct Daemon::Impl {
     if (nodes != committed_nodes) dirty = true;
     // /metrics first: a scrape should not wait for the world files and the
     // checkpoint to reach the disk.
+    stats.pending_bytes = batch.pending_bytes;
+    stats.inventory_reloads = inventory.reloads();
+    stats.inventory_reload_failures = inventory.reload_failures();
+    stats.inventory_ok = inventory.ok();
     Publish(world);
 
     if (dirty || force_commit) {
@@ -98,10 +102,6 @@ struct Daemon::Impl {
         detail::Log("cannot write the world files (will retry): " + error);
       }
     }
-    stats.pending_bytes = batch.pending_bytes;
-    stats.inventory_reloads = inventory.reloads();
-    stats.inventory_reload_failures = inventory.reload_failures();
-    stats.inventory_ok = inventory.ok();
     stats.RecordBatch(std::chrono::duration<double>(detail::Clock::now() - started).count());
     stats.last_batch_timestamp = ToUnixSeconds(SystemNow());
     Publish(std::move(world));

@@ -10,6 +10,10 @@
 // destructors, so a failing test leaves nothing running.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "tests/fakes/temp_dir.h"
 #include "tests/integration/daemon_helpers.h"
 
@@ -24,6 +28,19 @@ using testing::Http;
 using testing::Millis;
 using testing::Sample;
 using testing::Value;
+
+// /metrics is published before the world files and the checkpoint are
+// written (a scrape does not wait for the disk), so what is on disk follows
+// a few milliseconds later: wait for it, up to a deadline.
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds deadline = std::chrono::milliseconds(3000)) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
 
 constexpr char kNewest[] = "2026-05-13.jsonl";  // the example's last file
 
@@ -124,7 +141,9 @@ TEST_F(DaemonTest, AppendedLinesAppearInMetricsWithinMilliseconds) {
                          },
                          "homelab_service_healthy", {{"node", "probe"}, {"service", "split"}});
   EXPECT_GE(lag, 0) << "the completed line was not applied";
-  EXPECT_EQ(testing::Checkpoint(root_)["offset"], fs::file_size(root_ / "events" / kNewest));
+  EXPECT_TRUE(Eventually([&] {
+    return testing::Checkpoint(root_)["offset"] == fs::file_size(root_ / "events" / kNewest);
+  }));
 }
 
 TEST_F(DaemonTest, NewEventFilesArePickedUp) {
@@ -390,7 +409,8 @@ TEST_F(DaemonTest, WorldWriteFailureIsCountedAndRetried) {
   ASSERT_GE(Lag(
                 *daemon, [&] { Append(Probe(2)); }, "homelab_service_healthy", ProbeLabels(2)),
             0);
-  EXPECT_TRUE(testing::World(root_, "services.json").contains("probe/svc-1"));
+  EXPECT_TRUE(
+      Eventually([&] { return testing::World(root_, "services.json").contains("probe/svc-1"); }));
   ASSERT_EQ(daemon->Stop().exit_code, 0);
   EXPECT_EQ(testing::DifferenceFromExampleOnce(root_), "");
 }
@@ -573,9 +593,11 @@ TEST_F(DaemonTest, ResolvedIncidentSeriesDisappear) {
   EXPECT_TRUE(Has(s, "homelab_incidents_open", {{"severity", "critical"}}, 0));
   EXPECT_TRUE(Has(s, "homelab_incidents_resolved_total", {}, resolved + 1));
   EXPECT_TRUE(Has(s, "homelab_service_healthy", {{"node", "jupiter"}, {"service", "jellyfin"}}, 1));
-  // The world files were written before the metrics were published.
-  EXPECT_EQ(testing::World(root_, "incidents.json")["inc-1778658600-jupiter-jellyfin"]["status"],
-            "resolved");
+  // The world files follow the metrics within moments.
+  EXPECT_TRUE(Eventually([&] {
+    return testing::World(root_, "incidents.json")["inc-1778658600-jupiter-jellyfin"]["status"] ==
+           "resolved";
+  }));
 
   // A new failure opens a new incident: a new series, the old one stays gone.
   Append(Event("2026-05-13T08:58:00Z", "healthcheck_failed", "jupiter", "jellyfin",
@@ -681,8 +703,10 @@ TEST_F(DaemonTest, BrokenInventoryEditKeepsTheLastGoodInventoryUntilFixed) {
   EXPECT_TRUE(Has(s, "homelab_observer_inventory_ok", {}, 1));
   EXPECT_TRUE(Has(s, "homelab_observer_inventory_reloads_total", {}, 3));
   EXPECT_TRUE(Has(s, "homelab_observer_inventory_reload_failures_total", {}, 1));
-  EXPECT_EQ(testing::World(root_, "nodes.json")["venus"]["roles"],
-            nlohmann::json::array({"k3s-agent", "gpu"}));
+  EXPECT_TRUE(Eventually([&] {
+    return testing::World(root_, "nodes.json")["venus"]["roles"] ==
+           nlohmann::json::array({"k3s-agent", "gpu"});
+  }));
 }
 
 TEST_F(DaemonTest, ServiceFileEditUnderHostsIsReloaded) {
