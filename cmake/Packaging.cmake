@@ -101,6 +101,9 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${HLO_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, prometheus-alertmanager")
+# civetweb (Debian 12) opens libcrypto.so by that name for TLS, and only
+# libssl-dev ships it: needed for --web.config.file with tls_server_config.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libssl-dev")
 
 # Shared-library dependencies: computed by dpkg-shlibdeps (package dpkg-dev)
 # when it is there, which also needs `file`; else the list of Debian 12.
