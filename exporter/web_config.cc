@@ -283,6 +283,23 @@ WebConfig ParseRoot(const YAML::Node& root) {
   return config;
 }
 
+// Errors quote keys and values from the file: keep them one printable line.
+std::string EscapeControls(const std::string& text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 std::optional<WebConfig> ParseImpl(std::string_view yaml, ConfigError* error) {
   if (yaml.size() > kMaxFileBytes) {
     *error = {0, "larger than 1 MiB: not a web configuration"};
@@ -299,6 +316,7 @@ std::optional<WebConfig> ParseImpl(std::string_view yaml, ConfigError* error) {
   } catch (const std::exception& e) {
     *error = {0, std::string("cannot be parsed: ") + e.what()};
   }
+  error->reason = EscapeControls(error->reason);
   return std::nullopt;
 }
 
