@@ -53,6 +53,7 @@ struct Daemon::Impl {
   DaemonStats stats;
   std::vector<detail::NodeFacts> committed_nodes;
   bool dirty = true;  // something to write that has not been written
+  size_t notices_logged = 0;
 
   explicit Impl(const Config& c)
       : config(c), inventory(c.inventory), observer({c.root, inventory.current()}) {}
@@ -70,7 +71,10 @@ struct Daemon::Impl {
     if (!observer.ProcessPending(&batch, &error)) {
       detail::Log(error);
     }
-    for (const std::string& notice : observer.notices()) detail::Log(notice);
+    // notices() keeps growing; each is logged once.
+    const std::vector<std::string>& notices = observer.notices();
+    for (size_t i = notices_logged; i < notices.size(); ++i) detail::Log(notices[i]);
+    notices_logged = notices.size();
     if (batch.replayed && !batch.replay_reason.empty()) {
       detail::Log("rebuilt the world from zero: " + batch.replay_reason);
     }

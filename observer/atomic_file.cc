@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -60,30 +61,66 @@ void RemoveLeftoverTemporaries(const std::filesystem::path& path) {
   }
 }
 
-bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
-                     std::string* error) {
-  std::string tmp_name = detail::TemporaryPrefix(path);
+namespace detail {
+namespace {
+
+// The temporary file for `path`, written and fsynced; nullopt (with *error,
+// nothing left behind) on failure.
+std::optional<std::filesystem::path> WriteTemporary(const std::filesystem::path& path,
+                                                    std::string_view content,
+                                                    std::string* error) {
+  std::string tmp_name = TemporaryPrefix(path);
   tmp_name += std::to_string(::getpid());
-  tmp_name += detail::kTemporarySuffix;
+  tmp_name += kTemporarySuffix;
   const std::filesystem::path tmp = path.parent_path() / tmp_name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    if (error) *error = detail::Why("cannot create", tmp);
-    return false;
+    if (error) *error = Why("cannot create", tmp);
+    return std::nullopt;
   }
-  const bool ok = detail::WriteAll(fd, content) && ::fsync(fd) == 0;
-  const std::string write_error = ok ? "" : detail::Why("cannot write", tmp);
+  const bool ok = WriteAll(fd, content) && ::fsync(fd) == 0;
+  const std::string write_error = ok ? "" : Why("cannot write", tmp);
   if (::close(fd) != 0 || !ok) {
-    if (error) *error = ok ? detail::Why("cannot close", tmp) : write_error;
+    if (error) *error = ok ? Why("cannot close", tmp) : write_error;
     ::unlink(tmp.c_str());
-    return false;
+    return std::nullopt;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (error) *error = detail::Why("cannot rename over", path);
-    ::unlink(tmp.c_str());
-    return false;
+  return tmp;
+}
+
+}  // namespace
+}  // namespace detail
+
+bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
+                     std::string* error) {
+  return WriteFilesAtomic({{path, content}}, error);
+}
+
+bool WriteFilesAtomic(const std::vector<FileToWrite>& files, std::string* error) {
+  std::vector<std::filesystem::path> temporaries;
+  for (const FileToWrite& file : files) {
+    std::optional<std::filesystem::path> tmp =
+        detail::WriteTemporary(file.path, file.content, error);
+    if (!tmp) {
+      for (const auto& written : temporaries) ::unlink(written.c_str());
+      return false;
+    }
+    temporaries.push_back(std::move(*tmp));
   }
-  detail::SyncDirectory(path.parent_path());
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (::rename(temporaries[i].c_str(), files[i].path.c_str()) != 0) {
+      if (error) *error = detail::Why("cannot rename over", files[i].path);
+      for (size_t j = i; j < files.size(); ++j) ::unlink(temporaries[j].c_str());
+      return false;
+    }
+  }
+  std::vector<std::filesystem::path> synced;
+  for (const FileToWrite& file : files) {
+    const std::filesystem::path dir = file.path.parent_path();
+    if (std::find(synced.begin(), synced.end(), dir) != synced.end()) continue;
+    detail::SyncDirectory(dir);
+    synced.push_back(dir);
+  }
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hlo {
 
@@ -14,6 +15,17 @@ namespace hlo {
 // and *error says what failed (with errno text).
 bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
                      std::string* error);
+
+// WriteFileAtomic for several files in one folder, all or nothing as far as
+// writing goes: every temporary file is written and fsynced before the first
+// rename, so a full disk, a read-only folder or any other write error leaves
+// every old file in place (and no temporary behind). Only a rename failing
+// half-way (which needs no space) could leave some files new.
+struct FileToWrite {
+  std::filesystem::path path;
+  std::string_view content;
+};
+bool WriteFilesAtomic(const std::vector<FileToWrite>& files, std::string* error);
 
 // Removes the temporary files that WriteFileAtomic(path, …) calls killed
 // before their rename left next to `path`. Only for a path with no other

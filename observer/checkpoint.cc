@@ -1,5 +1,6 @@
 #include "observer/checkpoint.h"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,29 @@ std::string FromHex(std::string_view hex) {
   return out;
 }
 
+// A file's entry: [offset, lines] or, with a fingerprint, [offset, lines,
+// fingerprint, stamp in hex]. Readers of older checkpoints ignore the extra
+// elements; an entry without them is simply not checked.
+nlohmann::json EncodeProgress(const FileProgress& p) {
+  nlohmann::json slot = nlohmann::json::array({p.offset, p.lines});
+  if (!p.fingerprint.empty()) {
+    char stamp[17];
+    std::snprintf(stamp, sizeof stamp, "%016llx", static_cast<unsigned long long>(p.stamp));
+    slot.push_back(p.fingerprint);
+    slot.push_back(stamp);
+  }
+  return slot;
+}
+
+FileProgress DecodeProgress(const nlohmann::json& slot) {
+  FileProgress p(slot.at(0).get<uint64_t>(), slot.at(1).get<uint64_t>());
+  if (slot.size() >= 4) {
+    p.fingerprint = slot.at(2).get<std::string>();
+    p.stamp = std::stoull(slot.at(3).get<std::string>(), nullptr, 16);
+  }
+  return p;
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -48,7 +72,7 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   json files_hex = json::object();
   for (const auto& [name, p] : c.files) {
     json& slot = IsValidUtf8(name) ? files[name] : files_hex[detail::ToHex(name)];
-    slot = json::array({p.offset, p.lines});
+    slot = detail::EncodeProgress(p);
   }
   json j = {{"version", kCheckpointVersion},
             {"file", c.file ? json(*c.file) : json()},
@@ -83,11 +107,11 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     if (j.contains("file_hex")) c.file = detail::FromHex(j.at("file_hex").get<std::string>());
     c.offset = j.at("offset").get<uint64_t>();
     for (const auto& [name, p] : j.at("files").items()) {
-      c.files[name] = {p.at(0).get<uint64_t>(), p.at(1).get<uint64_t>()};
+      c.files[name] = detail::DecodeProgress(p);
     }
     if (j.contains("files_hex")) {
       for (const auto& [hex, p] : j.at("files_hex").items()) {
-        c.files[detail::FromHex(hex)] = {p.at(0).get<uint64_t>(), p.at(1).get<uint64_t>()};
+        c.files[detail::FromHex(hex)] = detail::DecodeProgress(p);
       }
     }
     c.rebuilds = j.at("rebuilds").get<uint64_t>();

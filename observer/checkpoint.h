@@ -19,8 +19,19 @@ inline constexpr int kCheckpointVersion = 1;
 // How far an event file has been consumed: bytes up to and including the last
 // consumed newline (the size for a .json), and the lines counted so far.
 struct FileProgress {
+  FileProgress() = default;
+  FileProgress(uint64_t offset, uint64_t lines) : offset(offset), lines(lines) {}
+
   uint64_t offset = 0;
   uint64_t lines = 0;
+  // For a .jsonl/.ndjson: a fingerprint of the bytes consumed (see
+  // ConsumedFingerprint in event_source.h), so that a file rewritten behind
+  // the offset is noticed and costs a replay. "" when unknown (nothing
+  // consumed yet, or a checkpoint written before fingerprints): no check.
+  std::string fingerprint;
+  // The file's stat stamp (size, mtime, ctime, inode) when the fingerprint
+  // was last found good; a file whose stamp is unchanged is not reread.
+  uint64_t stamp = 0;
   friend bool operator==(const FileProgress&, const FileProgress&) = default;
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 
@@ -49,6 +50,19 @@ ssize_t ReadSome(int fd, char* buf, size_t n) {
     const ssize_t got = ::read(fd, buf, n);
     if (got >= 0 || errno != EINTR) return got;
   }
+}
+
+// The whole range, or false (a short file, a read error).
+bool ReadAt(int fd, char* buf, size_t n, uint64_t offset) {
+  while (n > 0) {
+    const ssize_t got = ::pread(fd, buf, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    buf += got;
+    n -= static_cast<size_t>(got);
+    offset += static_cast<uint64_t>(got);
+  }
+  return true;
 }
 
 // Assembles lines across reads; long lines keep only their head.
@@ -115,8 +129,62 @@ class LineAssembler {
   uint64_t length_ = 0;
 };
 
+// How much of a file's start and of the bytes before its offset a
+// fingerprint covers: the tail holds the last consumed line whole unless it
+// is longer than this.
+constexpr size_t kFingerprintSpan = 4096;
+
 }  // namespace
 }  // namespace detail
+
+uint64_t FileStamp(const struct stat& st) {
+  // ctime as well as mtime: a rewrite that sets mtime back still moves it.
+  const uint64_t fields[] = {static_cast<uint64_t>(st.st_size),
+                             static_cast<uint64_t>(st.st_ino),
+                             static_cast<uint64_t>(st.st_mtim.tv_sec),
+                             static_cast<uint64_t>(st.st_mtim.tv_nsec),
+                             static_cast<uint64_t>(st.st_ctim.tv_sec),
+                             static_cast<uint64_t>(st.st_ctim.tv_nsec)};
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a over the fields' bytes
+  for (uint64_t v : fields) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 1099511628211ULL;
+    }
+  }
+  return h;
+}
+
+std::string ConsumedFingerprint(int fd, uint64_t offset) {
+  if (offset == 0) return "";
+  const size_t head = static_cast<size_t>(std::min<uint64_t>(offset, detail::kFingerprintSpan));
+  std::string bytes(head, '\0');
+  if (!detail::ReadAt(fd, bytes.data(), head, 0)) return "";
+  if (offset > head) {
+    bytes.resize(2 * head);
+    if (!detail::ReadAt(fd, bytes.data() + head, head, offset - head)) return "";
+  }
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+bool ConsumedBytesUnchanged(const std::filesystem::path& file, FileProgress* progress) {
+  if (progress->fingerprint.empty()) return true;
+  detail::Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) return true;
+  if (static_cast<uint64_t>(st.st_size) < progress->offset) return false;  // a shrink
+  if (ConsumedFingerprint(fd.get(), progress->offset) != progress->fingerprint) return false;
+  // The stamp from before the reads: a change after it shows as a new stamp.
+  progress->stamp = FileStamp(st);
+  return true;
+}
 
 bool IsEventFileName(std::string_view name, EventFileKind* kind) {
   if (name.empty() || name.front() == '.') return false;
@@ -149,6 +217,7 @@ std::optional<std::vector<EventFile>> ListEventFiles(const std::filesystem::path
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     file.size = static_cast<uint64_t>(st.st_size);
+    file.stamp = FileStamp(st);
     files.push_back(std::move(file));
   }
   if (ec) {
@@ -167,6 +236,11 @@ std::optional<FileProgress> ReadJsonLines(const std::filesystem::path& file, Fil
     if (error) *error = "cannot read " + file.string() + ": " + std::strerror(errno);
     return std::nullopt;
   }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    if (error) *error = "cannot read " + file.string() + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
   detail::LineAssembler lines(start, sink);
   std::string buf(detail::kChunk, '\0');
   for (;;) {
@@ -178,7 +252,14 @@ std::optional<FileProgress> ReadJsonLines(const std::filesystem::path& file, Fil
     if (got == 0) break;
     lines.Feed(std::string_view(buf.data(), static_cast<size_t>(got)));
   }
-  return lines.progress();
+  // Through the same descriptor: the fingerprint is of the bytes just read
+  // even if the file was renamed over meanwhile.
+  FileProgress progress = lines.progress();
+  if (progress.offset != start.offset || progress.fingerprint.empty()) {
+    progress.fingerprint = ConsumedFingerprint(fd.get(), progress.offset);
+  }
+  progress.stamp = progress.fingerprint.empty() ? 0 : FileStamp(st);
+  return progress;
 }
 
 bool HasCompleteLineAfter(const std::filesystem::path& file, uint64_t offset) {

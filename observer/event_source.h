@@ -3,6 +3,8 @@
 // part of the core that opens event files.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -21,7 +23,13 @@ struct EventFile {
   std::string name;  // inside events/
   EventFileKind kind = EventFileKind::kJsonLines;
   uint64_t size = 0;
+  uint64_t stamp = 0;  // FileStamp at listing time
 };
+
+// A cheap identity of a file's current version: size, mtime, ctime, inode.
+// Equal stamps mean "not touched since" (to the filesystem's timestamp
+// granularity); different ones only mean "look again".
+uint64_t FileStamp(const struct stat& st);
 
 // True for a name ending case-sensitively in .json, .jsonl or .ndjson and not
 // starting with '.'; sets *kind.
@@ -45,10 +53,23 @@ using LineSink = std::function<void(const RawLine&)>;
 
 // Feeds every complete line after `start` to `sink` (blank lines are counted
 // but not fed; a BOM at the file's start is skipped) and returns the progress
-// after the last complete line. A last line without '\n' is left for later.
+// after the last complete line, with its fingerprint and the stamp the file
+// had when reading began. A last line without '\n' is left for later.
 // Memory stays bounded by the line limit however long a line is.
 std::optional<FileProgress> ReadJsonLines(const std::filesystem::path& file, FileProgress start,
                                           const LineSink& sink, std::string* error);
+
+// A fingerprint of what was consumed of a file: a hash of its first and of
+// its last (up to) 4 KiB before `offset` — the head, and the tail that holds
+// the last consumed line. Two small reads however big the file; "" for
+// offset 0 or when the bytes cannot be read.
+std::string ConsumedFingerprint(int fd, uint64_t offset);
+
+// False when the bytes consumed of `file` no longer match
+// progress.fingerprint: the file was rewritten behind its offset. True (and
+// progress->stamp updated to the file's) when they match, when there is no
+// fingerprint, or when the file is gone (a deletion is not a rewrite).
+bool ConsumedBytesUnchanged(const std::filesystem::path& file, FileProgress* progress);
 
 // Whether a complete non-blank line lies after `offset` (a late append).
 bool HasCompleteLineAfter(const std::filesystem::path& file, uint64_t offset);

@@ -136,7 +136,9 @@ std::string Observer::LateArrival(const std::vector<EventFile>& files) const {
     const auto it = checkpoint_.files.find(f.name);
     if (it == checkpoint_.files.end()) {
       if (f.name < last) return "late file " + f.name;
-      continue;
+      // The checkpoint's own file, processed, deleted and now back: reading
+      // it from zero would apply its old lines twice.
+      return f.name + " was deleted after it was read and has reappeared";
     }
     if (f.kind != EventFileKind::kJsonLines) continue;
     if (f.size < it->second.offset) return f.name + " shrank below what was read of it";
@@ -148,12 +150,25 @@ std::string Observer::LateArrival(const std::vector<EventFile>& files) const {
   return "";
 }
 
+std::string Observer::RewrittenFile(const std::vector<EventFile>& files) {
+  for (const EventFile& f : files) {
+    if (f.kind != EventFileKind::kJsonLines) continue;  // a .json is read once
+    const auto it = checkpoint_.files.find(f.name);
+    if (it == checkpoint_.files.end() || it->second.stamp == f.stamp) continue;
+    if (!ConsumedBytesUnchanged(events_dir_ / f.name, &it->second)) {
+      return "events/" + f.name + " changed after it was read";
+    }
+  }
+  return "";
+}
+
 bool Observer::ProcessPending(BatchResult* result, std::string* error) {
   *result = BatchResult{};
   std::optional<std::vector<EventFile>> files = ListEventFiles(events_dir_, error);
   if (!files) return false;
   if (!replay_pending_) {
-    const std::string late = LateArrival(*files);
+    std::string late = LateArrival(*files);
+    if (late.empty()) late = RewrittenFile(*files);
     if (!late.empty()) ScheduleReplay(late, /*count=*/true);
   }
   if (replay_pending_) {
@@ -173,10 +188,18 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
     } else {
       result->pending_bytes += file.size;
     }
-    if (!checkpoint_.file || *checkpoint_.file <= file.name) checkpoint_.file = file.name;
+    // Only a file actually read (not one that vanished or failed meanwhile)
+    // becomes the checkpoint's file.
+    if (it != checkpoint_.files.end() && (!checkpoint_.file || *checkpoint_.file <= file.name)) {
+      checkpoint_.file = file.name;
+    }
   }
-  // Files removed by retention are forgotten; their events stay applied.
-  checkpoint_.files = std::move(present);
+  // Files removed by retention are forgotten; their events stay applied. An
+  // empty (or missing) events/ forgets nothing: far more often a folder
+  // being recreated or a mount not yet back than retention deleting every
+  // file, and a file that comes back is then still known (no replay when
+  // it is unchanged, a replay when it shrank or was rewritten).
+  if (!files->empty()) checkpoint_.files = std::move(present);
   if (checkpoint_.file) {
     const auto it = checkpoint_.files.find(*checkpoint_.file);
     if (it != checkpoint_.files.end()) checkpoint_.offset = it->second.offset;
@@ -276,15 +299,25 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
     if (!WriteFileAtomic(rejected, pending_rejected_, error)) return false;
     checkpoint_.rejected_log_bytes = pending_rejected_.size();
   } else if (!pending_rejected_.empty()) {
-    if (!AppendAndSync(rejected, pending_rejected_, error)) return false;
+    if (!AppendAndSync(rejected, pending_rejected_, error)) {
+      // A partial append (a full disk) must not stay: the retry appends the
+      // whole batch again.
+      TruncateTo(rejected, checkpoint_.rejected_log_bytes, nullptr);
+      return false;
+    }
     checkpoint_.rejected_log_bytes += pending_rejected_.size();
   }
   rewrite_rejected_log_ = false;
   pending_rejected_.clear();
 
+  // All five or none: a full or read-only world/ leaves the previous files
+  // whole and matching the checkpoint on disk, which is not advanced.
+  auto serialized = SerializeWorld(world);
+  std::vector<FileToWrite> writes;
+  for (const WorldFile& file : serialized) writes.push_back({world_dir_ / file.name, file.content});
+  if (!WriteFilesAtomic(writes, error)) return false;
   std::vector<std::pair<std::string, std::string>> written;
-  for (WorldFile& file : SerializeWorld(world)) {
-    if (!WriteFileAtomic(world_dir_ / file.name, file.content, error)) return false;
+  for (WorldFile& file : serialized) {
     written.emplace_back(std::string(file.name), std::move(file.content));
   }
   checkpoint_.world_digest = DigestWorldFiles(written);

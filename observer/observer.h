@@ -81,6 +81,9 @@ class Observer {
  private:
   void ScheduleReplay(const std::string& reason, bool count);
   std::string LateArrival(const std::vector<EventFile>& files) const;
+  // A processed .jsonl/.ndjson whose consumed bytes changed (checked only for
+  // files whose stat stamp moved); "" when none.
+  std::string RewrittenFile(const std::vector<EventFile>& files);
   void ReadFile(const EventFile& file, BatchResult* result, std::string* error);
   void Accept(const std::string& file, ParsedLine&& parsed, BatchResult* result);
   void Reject(RejectedEvent rejected, BatchResult* result);
