@@ -404,7 +404,9 @@ TEST_F(WebSecurityTest, SlowClientsAreDroppedAndDoNotBlockOthers) {
   std::this_thread::sleep_for(milliseconds(200));
   const ToolResult r = Curl({"-u", Auth()}, Url("/healthz"));
   EXPECT_EQ(StatusOf(r), "200") << r.err;
-  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 3.0);
+  // Blocked behind the slow ones would mean waiting out their 10 s timeout;
+  // the margin is for a loaded machine (bcrypt and a TLS handshake included).
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 5.0);
   for (int fd : slow) {
     pollfd p{fd, POLLIN, 0};
     char buf[256];
@@ -414,7 +416,8 @@ TEST_F(WebSecurityTest, SlowClientsAreDroppedAndDoNotBlockOthers) {
     ::close(fd);
   }
   const double held = std::chrono::duration<double>(Clock::now() - start).count();
-  EXPECT_LT(held, 13.0) << "slow connections held for " << held << " s";
+  // The request timeout is 10 s; dropped then, give or take a loaded machine.
+  EXPECT_LT(held, 20.0) << "slow connections held for " << held << " s";
 }
 
 // After TLS and authenticated traffic, SIGTERM still stops `run` cleanly
