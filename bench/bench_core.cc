@@ -181,7 +181,7 @@ void BM_SerializeWorld(benchmark::State& state) {
   const WorldSnapshot snapshot = Snapshot(ReplayWorld());
   uint64_t bytes = 0;
   for (auto _ : state) {
-    auto files = SerializeWorld(snapshot);
+    auto files = SerializeWorld(snapshot, ReplayWorld().model);
     for (const auto& f : files) bytes += f.content.size();
     benchmark::DoNotOptimize(files);
   }
@@ -192,7 +192,7 @@ void BM_SerializeWorld(benchmark::State& state) {
 
 void BM_DigestWorldFiles(benchmark::State& state) {
   std::vector<std::pair<std::string, std::string>> files;
-  for (auto& f : SerializeWorld(Snapshot(ReplayWorld()))) {
+  for (auto& f : SerializeWorld(Snapshot(ReplayWorld()), ReplayWorld().model)) {
     files.emplace_back(std::string(f.name), std::move(f.content));
   }
   uint64_t bytes = 0;

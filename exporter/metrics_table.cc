@@ -66,31 +66,25 @@ void ServiceStatusSet(S s, Sink out) {
   }
 }
 void IncidentOpen(S s, Sink out) {
-  for (const auto& [id, i] : W(s).incidents) {
-    if (i.active) out.Add({id, i.node, i.service, Str(SeverityName(i.severity))}, 1);
+  for (const auto& i : W(s).active_incidents) {
+    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))}, 1);
   }
 }
 void IncidentOccurrences(S s, Sink out) {
-  for (const auto& [id, i] : W(s).incidents) {
-    if (i.active) {
-      out.Add({id, i.node, i.service, Str(SeverityName(i.severity))},
-              static_cast<double>(i.occurrence_count));
-    }
+  for (const auto& i : W(s).active_incidents) {
+    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))},
+            static_cast<double>(i.occurrence_count));
   }
 }
 void IncidentStarted(S s, Sink out) {
-  for (const auto& [id, i] : W(s).incidents) {
-    if (i.active) {
-      out.Add({id, i.node, i.service, Str(SeverityName(i.severity))}, ToUnixSeconds(i.started_at));
-    }
+  for (const auto& i : W(s).active_incidents) {
+    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))}, ToUnixSeconds(i.started_at));
   }
 }
 void IncidentLastOccurrence(S s, Sink out) {
-  for (const auto& [id, i] : W(s).incidents) {
-    if (i.active) {
-      out.Add({id, i.node, i.service, Str(SeverityName(i.severity))},
-              ToUnixSeconds(i.last_occurrence));
-    }
+  for (const auto& i : W(s).active_incidents) {
+    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))},
+            ToUnixSeconds(i.last_occurrence));
   }
 }
 void IncidentsOpen(S s, Sink out) {
@@ -115,11 +109,10 @@ void DeploymentStatusSet(S s, Sink out) {
                                               DeploymentStatus::kSucceeded,
                                               DeploymentStatus::kFailed};
   for (const auto& v : W(s).services) {
-    if (v.last_deployment.empty()) continue;
-    const auto it = W(s).deployments.find(v.last_deployment);
-    if (it == W(s).deployments.end()) continue;
+    if (!v.last_deployment_status) continue;
     for (DeploymentStatus st : kAll) {
-      out.Add({v.node, v.service, Str(DeploymentStatusName(st))}, it->second.status == st ? 1 : 0);
+      out.Add({v.node, v.service, Str(DeploymentStatusName(st))},
+              *v.last_deployment_status == st ? 1 : 0);
     }
   }
 }

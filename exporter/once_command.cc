@@ -27,7 +27,7 @@ void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::s
             << s.services_unhealthy << " unhealthy, " << s.services_unknown << " unknown)\n"
             << "incidents: " << s.incidents_active << " active, " << s.incidents_resolved
             << " resolved\n"
-            << "deployments: " << w.deployments.size() << " (" << s.deployments_running
+            << "deployments: " << s.deployments_total() << " (" << s.deployments_running
             << " running, " << s.deployments_succeeded << " succeeded, " << s.deployments_failed
             << " failed)\n"
             << "events: " << w.counters.events_processed << " processed, "

@@ -312,7 +312,7 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
 
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.
-  auto serialized = SerializeWorld(world);
+  auto serialized = SerializeWorld(world, checkpoint_.model);
   std::vector<FileToWrite> writes;
   for (const WorldFile& file : serialized) writes.push_back({world_dir_ / file.name, file.content});
   if (!WriteFilesAtomic(writes, error)) return false;

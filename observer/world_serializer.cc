@@ -1,6 +1,9 @@
 #include "observer/world_serializer.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 namespace hlo {
 namespace detail {
@@ -56,12 +59,25 @@ json Services(const WorldSnapshot& w) {
   return out;
 }
 
-json Incidents(const WorldSnapshot& w) {
+// The model's hash maps in key order, as pointers: nothing is copied.
+template <class Map>
+std::vector<std::pair<std::string_view, const typename Map::mapped_type*>> SortedByKey(
+    const Map& map) {
+  std::vector<std::pair<std::string_view, const typename Map::mapped_type*>> keyed;
+  keyed.reserve(map.size());
+  for (const auto& [key, value] : map) keyed.emplace_back(key, &value);
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return keyed;
+}
+
+json Incidents(const Model& m) {
   json out = json::object();
-  for (const auto& [id, i] : w.incidents) {
+  for (const auto& [id, p] : SortedByKey(m.incidents)) {
+    const IncidentState& i = *p;
     json events = json::array();
     for (const auto& t : i.events) events.push_back(Time(t));
-    out[id] = {{"id", i.id},
+    out[std::string(id)] = {{"id", i.id},
                {"node", i.node},
                {"service", i.service},
                {"status", i.active ? "active" : "resolved"},
@@ -78,12 +94,13 @@ json Incidents(const WorldSnapshot& w) {
   return out;
 }
 
-json Deployments(const WorldSnapshot& w) {
+json Deployments(const Model& m) {
   json out = json::object();
-  for (const auto& [id, d] : w.deployments) {
+  for (const auto& [id, p] : SortedByKey(m.deployments)) {
+    const DeploymentState& d = *p;
     json stages = json::array();
     for (const auto& s : d.stages) stages.push_back({{"name", s.name}, {"at", Time(s.at)}});
-    out[id] = {{"correlation_id", d.correlation_id},
+    out[std::string(id)] = {{"correlation_id", d.correlation_id},
                {"node", OrNull(d.node)},
                {"service", OrNull(d.service)},
                {"status", DeploymentStatusName(d.status)},
@@ -120,7 +137,7 @@ json Summary(const WorldSnapshot& w) {
         {"resolved", s.incidents_resolved},
         {"active_by_severity", std::move(by_severity)}}},
       {"deployments",
-       {{"total", w.deployments.size()},
+       {{"total", s.deployments_total()},
         {"running", s.deployments_running},
         {"succeeded", s.deployments_succeeded},
         {"failed", s.deployments_failed}}},
@@ -137,10 +154,10 @@ json Summary(const WorldSnapshot& w) {
 }  // namespace
 }  // namespace detail
 
-std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world) {
+std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world, const Model& model) {
   return {{
-      {kWorldFileNames[0], detail::Dump(detail::Deployments(world))},
-      {kWorldFileNames[1], detail::Dump(detail::Incidents(world))},
+      {kWorldFileNames[0], detail::Dump(detail::Deployments(model))},
+      {kWorldFileNames[1], detail::Dump(detail::Incidents(model))},
       {kWorldFileNames[2], detail::Dump(detail::Nodes(world))},
       {kWorldFileNames[3], detail::Dump(detail::Summary(world))},
       {kWorldFileNames[4], detail::Dump(detail::Services(world))},

@@ -19,7 +19,8 @@ struct WorldFile {
 inline constexpr std::array<std::string_view, 5> kWorldFileNames = {
     "deployments.json", "incidents.json", "nodes.json", "runtime-summary.json", "services.json"};
 
-// In kWorldFileNames order.
-std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world);
+// In kWorldFileNames order. `model` is the one `world` was built from:
+// incidents.json and deployments.json are written from its history.
+std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world, const Model& model);
 
 }  // namespace hlo

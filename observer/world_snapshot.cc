@@ -41,6 +41,13 @@ std::vector<NodeView> Nodes(const SnapshotInputs& in) {
   return out;
 }
 
+std::optional<DeploymentStatus> StatusOfDeployment(const Model& model, const std::string& id) {
+  if (id.empty()) return std::nullopt;
+  const auto it = model.deployments.find(id);
+  if (it == model.deployments.end()) return std::nullopt;
+  return it->second.status;
+}
+
 std::vector<ServiceView> Services(const SnapshotInputs& in) {
   std::map<std::string, ServiceView> views;
   if (in.inventory != nullptr) {
@@ -60,6 +67,7 @@ std::vector<ServiceView> Services(const SnapshotInputs& in) {
     v.last_check = entry.last_check;
     v.active_incident = entry.active_incident;
     v.last_deployment = entry.last_deployment;
+    v.last_deployment_status = StatusOfDeployment(*in.model, entry.last_deployment);
     v.status = !entry.active_incident.empty() ? ServiceStatus::kUnhealthy
                : entry.health_seen            ? ServiceStatus::kHealthy
                                               : ServiceStatus::kUnknown;
@@ -70,7 +78,7 @@ std::vector<ServiceView> Services(const SnapshotInputs& in) {
   return out;
 }
 
-WorldSummary Summarize(const WorldSnapshot& w) {
+WorldSummary Summarize(const WorldSnapshot& w, const Model& model) {
   WorldSummary s;
   for (const auto& n : w.nodes) {
     (n.status == NodeStatus::kUp     ? s.nodes_up
@@ -82,7 +90,7 @@ WorldSummary Summarize(const WorldSnapshot& w) {
      : v.status == ServiceStatus::kUnhealthy ? s.services_unhealthy
                                              : s.services_unknown)++;
   }
-  for (const auto& [id, incident] : w.incidents) {
+  for (const auto& [id, incident] : model.incidents) {
     if (incident.active) {
       ++s.incidents_active;
       ++s.active_by_severity[static_cast<size_t>(incident.severity)];
@@ -90,7 +98,7 @@ WorldSummary Summarize(const WorldSnapshot& w) {
       ++s.incidents_resolved;
     }
   }
-  for (const auto& [id, dep] : w.deployments) {
+  for (const auto& [id, dep] : model.deployments) {
     (dep.status == DeploymentStatus::kRunning     ? s.deployments_running
      : dep.status == DeploymentStatus::kSucceeded ? s.deployments_succeeded
                                                   : s.deployments_failed)++;
@@ -133,12 +141,15 @@ WorldSnapshot BuildSnapshot(const SnapshotInputs& in) {
   w.generated_at = in.now;
   w.nodes = detail::Nodes(in);
   w.services = detail::Services(in);
-  w.incidents.insert(in.model->incidents.begin(), in.model->incidents.end());
-  w.deployments.insert(in.model->deployments.begin(), in.model->deployments.end());
+  for (const auto& [id, incident] : in.model->incidents) {
+    if (incident.active) w.active_incidents.push_back(incident);
+  }
+  std::sort(w.active_incidents.begin(), w.active_incidents.end(),
+            [](const IncidentState& a, const IncidentState& b) { return a.id < b.id; });
   w.counters = in.model->counters;
   w.checkpoint_file = in.checkpoint_file;
   w.checkpoint_offset = in.checkpoint_offset;
-  w.summary = detail::Summarize(w);
+  w.summary = detail::Summarize(w, *in.model);
   return w;
 }
 

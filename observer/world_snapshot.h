@@ -41,6 +41,8 @@ struct ServiceView {
   std::string active_incident;  // "" = null
   bool in_inventory = false;
   std::string last_deployment;  // "" = null
+  // Status of last_deployment; nullopt when there is none (or it is unknown).
+  std::optional<DeploymentStatus> last_deployment_status;
 };
 
 struct WorldSummary {
@@ -49,14 +51,20 @@ struct WorldSummary {
   uint64_t incidents_active = 0, incidents_resolved = 0;
   std::array<uint64_t, 4> active_by_severity{};  // indexed by Severity
   uint64_t deployments_running = 0, deployments_succeeded = 0, deployments_failed = 0;
+  uint64_t deployments_total() const {
+    return deployments_running + deployments_succeeded + deployments_failed;
+  }
 };
 
+// Self-contained (no pointers into the model), so the daemon can hand it to
+// the scrape threads while the model moves on. History — resolved incidents
+// and every deployment — stays in the model: it is written out from there
+// (SerializeWorld) rather than copied into every snapshot.
 struct WorldSnapshot {
   Timestamp generated_at;
   std::vector<NodeView> nodes;        // sorted by name
   std::vector<ServiceView> services;  // sorted by "<node>/<service>"
-  std::map<std::string, IncidentState> incidents;
-  std::map<std::string, DeploymentState> deployments;
+  std::vector<IncidentState> active_incidents;  // sorted by id
   Counters counters;
   std::optional<std::string> checkpoint_file;  // null before any event file
   uint64_t checkpoint_offset = 0;

@@ -59,14 +59,14 @@ json DeploymentsJson(const Model& model) {
   SnapshotInputs in;
   in.model = &model;
   in.now = T("2026-05-12T13:00:00Z");
-  return json::parse(SerializeWorld(BuildSnapshot(in))[0].content);
+  return json::parse(SerializeWorld(BuildSnapshot(in), *in.model)[0].content);
 }
 
 // The raw text of deployments.json, to tell 90 from 90.0.
 std::string DeploymentsText(const Model& model) {
   SnapshotInputs in;
   in.model = &model;
-  return SerializeWorld(BuildSnapshot(in))[0].content;
+  return SerializeWorld(BuildSnapshot(in), *in.model)[0].content;
 }
 
 Ev Started(std::string_view at, std::string id = "d-1") {

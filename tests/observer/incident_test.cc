@@ -58,7 +58,7 @@ json WorldFileJson(const Model& model, std::string_view name) {
   SnapshotInputs in;
   in.model = &model;
   in.now = T("2026-05-12T13:00:00Z");
-  for (const WorldFile& file : SerializeWorld(BuildSnapshot(in))) {
+  for (const WorldFile& file : SerializeWorld(BuildSnapshot(in), *in.model)) {
     if (file.name == name) return json::parse(file.content);
   }
   ADD_FAILURE() << "no world file " << name;
@@ -527,7 +527,7 @@ TEST(IncidentTest, IncidentsSerializedSortedById) {
   });
   SnapshotInputs in;
   in.model = &model;
-  const std::string text = SerializeWorld(BuildSnapshot(in))[1].content;
+  const std::string text = SerializeWorld(BuildSnapshot(in), *in.model)[1].content;
   EXPECT_LT(text.find("inc-1778587500-apollo-mosquitto"),
             text.find("inc-1778587500-zeus-mosquitto"));
 }

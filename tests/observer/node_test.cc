@@ -66,7 +66,7 @@ json NodesJson(const Model& model, const Outside& outside = {}) {
   in.stages = outside.stages;
   in.now = T(outside.now);
   in.stale_after = outside.stale_after;
-  return json::parse(SerializeWorld(BuildSnapshot(in))[2].content);
+  return json::parse(SerializeWorld(BuildSnapshot(in), *in.model)[2].content);
 }
 
 std::string Status(const Model& model, const Outside& outside = {},

@@ -56,7 +56,7 @@ json ServicesJson(const Model& model, const Inventory* inventory = nullptr) {
   in.model = &model;
   in.inventory = inventory;
   in.now = T("2026-05-12T13:00:00Z");
-  return json::parse(SerializeWorld(BuildSnapshot(in))[4].content);
+  return json::parse(SerializeWorld(BuildSnapshot(in), *in.model)[4].content);
 }
 
 json Entry(const Model& model, const std::string& key, const Inventory* inventory = nullptr) {

@@ -91,7 +91,7 @@ std::array<WorldFile, 5> Serialize(const Model& model, const Outside& outside = 
   in.now = T("2026-05-12T12:30:00Z");
   in.checkpoint_file = outside.checkpoint_file;
   in.checkpoint_offset = outside.checkpoint_offset;
-  return SerializeWorld(BuildSnapshot(in));
+  return SerializeWorld(BuildSnapshot(in), *in.model);
 }
 
 json File(const Model& model, std::string_view name, const Outside& outside = {}) {
@@ -321,9 +321,9 @@ TEST(WorldSerializerTest, GeneratedAtIsTheOnlyClockDependentBytes) {
   SnapshotInputs in;
   in.model = &model;
   in.now = T("2026-05-12T12:01:00Z");
-  const auto early = SerializeWorld(BuildSnapshot(in));
+  const auto early = SerializeWorld(BuildSnapshot(in), *in.model);
   in.now = T("2026-05-12T12:02:00Z");
-  const auto later = SerializeWorld(BuildSnapshot(in));
+  const auto later = SerializeWorld(BuildSnapshot(in), *in.model);
   EXPECT_EQ(early[0].content, later[0].content);
   EXPECT_EQ(early[1].content, later[1].content);
   EXPECT_EQ(early[2].content, later[2].content);
@@ -339,7 +339,7 @@ TEST(WorldSerializerTest, InvalidUtf8NamesDoNotThrow) {
   in.model = &model;
   in.stages = &stages;
   std::array<WorldFile, 5> files;
-  EXPECT_NO_THROW(files = SerializeWorld(BuildSnapshot(in)));
+  EXPECT_NO_THROW(files = SerializeWorld(BuildSnapshot(in), *in.model));
   EXPECT_TRUE(json::accept(files[2].content));
 }
 
