@@ -176,9 +176,10 @@ int Daemon::Run() {
   }
   WorldCollector& collector = impl.collector;
   std::atomic<bool> ready{false};
-  std::unique_ptr<HttpServer> server = HttpServer::Start(
-      http, {[&collector] { return collector.Exposition(); }, [&ready] { return ready.load(); }},
-      &error);
+  HttpHandlers handlers;
+  handlers.metrics_body = [&collector] { return collector.CurrentExposition(); };
+  handlers.ready = [&ready] { return ready.load(); };
+  std::unique_ptr<HttpServer> server = HttpServer::Start(http, std::move(handlers), &error);
   if (!server) {
     detail::Log(error);
     return 1;

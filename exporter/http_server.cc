@@ -21,6 +21,8 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <memory>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -207,7 +209,13 @@ class Router {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    // When set, the body instead of `body`: shared with other requests.
+    std::shared_ptr<const std::string> shared_body;
     std::vector<std::pair<std::string, std::string>> headers;
+
+    std::string_view Body() const {
+      return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+    }
   };
 
   // `web`: its basic_auth_users and headers apply to every response.
@@ -294,12 +302,27 @@ Router::Response Router::Dispatch(std::string_view method, std::string_view path
 }
 
 Router::Response Router::Metrics(std::string_view accept_encoding) const {
-  Response response = Text(200, handlers_.metrics());
+  Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("Vary", "Accept-Encoding");
-  if (AcceptsGzip(accept_encoding)) {
-    // Should zlib fail, identity is still a correct answer.
+  const bool gzip = AcceptsGzip(accept_encoding);
+  // Should zlib fail, identity is still a correct answer.
+  if (handlers_.metrics_body) {
+    const std::shared_ptr<const MetricsBody> body = handlers_.metrics_body();
+    if (body == nullptr) throw std::runtime_error("no metrics body");
+    // Aliasing pointers: they keep the whole body alive while it is sent.
+    const std::string* compressed = gzip ? body->Gzip() : nullptr;
+    if (compressed != nullptr) {
+      response.shared_body = std::shared_ptr<const std::string>(body, compressed);
+      response.headers.emplace_back("Content-Encoding", "gzip");
+    } else {
+      response.shared_body = std::shared_ptr<const std::string>(body, &body->Text());
+    }
+    return response;
+  }
+  response.body = handlers_.metrics();
+  if (gzip) {
     if (auto compressed = Gzip(response.body)) {
       response.body = std::move(*compressed);
       response.headers.emplace_back("Content-Encoding", "gzip");
@@ -351,14 +374,13 @@ std::string AcceptEncoding(const mg_request_info& request) {
 void Send(mg_connection* conn, const detail::Router::Response& response, bool with_body) {
   mg_response_header_start(conn, response.status);
   mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
-  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
+  const std::string_view body = response.Body();
+  mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
   for (const auto& [name, value] : response.headers) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   }
   mg_response_header_send(conn);
-  if (with_body && !response.body.empty()) {
-    mg_write(conn, response.body.data(), response.body.size());
-  }
+  if (with_body && !body.empty()) mg_write(conn, body.data(), body.size());
 }
 
 // civetweb's begin_request callback: every request that civetweb parsed,
@@ -484,7 +506,9 @@ std::optional<std::string> CheckOptions(const HttpOptions& options, const HttpHa
   if (options.max_request_size < 1024) return "max_request_size must be at least 1024";
   if (options.keep_alive_timeout_ms < 0) return "keep_alive_timeout_ms must not be negative";
   if (options.linger_timeout_ms < 0) return "linger_timeout_ms must not be negative";
-  if (!handlers.metrics || !handlers.ready) return "both HTTP handlers must be set";
+  if ((!handlers.metrics_body && !handlers.metrics) || !handlers.ready) {
+    return "both HTTP handlers (metrics and ready) must be set";
+  }
   return std::nullopt;
 }
 

@@ -65,11 +65,30 @@ struct HttpOptions {
   WebConfig web;
 };
 
-// Called on civetweb's worker threads, possibly several at once: both must
-// be thread-safe. Both must be set. An exception thrown by either becomes a
-// 500 response; it never reaches civetweb.
+// A metrics response body built once and shared, immutable, by every request
+// that serves it (see HttpHandlers::metrics_body). A request keeps its body
+// alive until the last byte is sent, so the text is never copied per
+// request. Both functions are called from several threads at once.
+class MetricsBody {
+ public:
+  virtual ~MetricsBody() = default;
+  // The exposition text (Prometheus text format 0.0.4); the reference stays
+  // valid as long as the body.
+  virtual const std::string& Text() const = 0;
+  // Text() as a gzip member (RFC 1952), valid as long as the body; null when
+  // it cannot be had (identity is served then).
+  virtual const std::string* Gzip() const = 0;
+};
+
+// Called on civetweb's worker threads, possibly several at once: all must be
+// thread-safe. `ready` and one of `metrics_body` and `metrics` must be set.
+// An exception thrown by any becomes a 500 response; it never reaches
+// civetweb.
 struct HttpHandlers {
-  // The exposition text (Prometheus text format 0.0.4).
+  // The exposition as a shared body; used when set. Never null.
+  std::function<std::shared_ptr<const MetricsBody>()> metrics_body;
+  // Otherwise: the exposition text, made per request (and gzip-compressed
+  // per request when asked).
   std::function<std::string()> metrics;
   // /readyz: 200 when true, 503 otherwise.
   std::function<bool()> ready;

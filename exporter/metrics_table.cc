@@ -1,7 +1,6 @@
 #include "exporter/metrics_table.h"
 
-#include <prometheus/text_serializer.h>
-
+#include "exporter/text_exposition.h"
 #include "observer/event_parser.h"
 
 #include <limits>
@@ -9,19 +8,6 @@
 #include <sstream>
 
 namespace hlo {
-
-void SeriesSink::Add(const std::vector<std::string>& values, double value) {
-  prometheus::ClientMetric metric;
-  for (size_t i = 0; i < spec_.labels.size() && i < values.size(); ++i) {
-    metric.label.push_back({std::string(spec_.labels[i]), values[i]});
-  }
-  switch (spec_.type) {
-    case prometheus::MetricType::Counter: metric.counter.value = value; break;
-    case prometheus::MetricType::Gauge: metric.gauge.value = value; break;
-    default: metric.untyped.value = value; break;
-  }
-  family_.metric.push_back(std::move(metric));
-}
 
 namespace detail {
 namespace {
@@ -31,7 +17,6 @@ using S = const ExportState&;
 using Sink = SeriesSink&;
 
 const WorldSnapshot& W(S s) { return *s.world; }
-std::string Str(std::string_view v) { return std::string(v); }
 
 void NodeUp(S s, Sink out) {
   for (const auto& n : W(s).nodes) out.Add({n.name}, n.status == NodeStatus::kUp ? 1 : 0);
@@ -39,7 +24,7 @@ void NodeUp(S s, Sink out) {
 void NodeStatusSet(S s, Sink out) {
   for (const auto& n : W(s).nodes) {
     for (NodeStatus st : {NodeStatus::kUp, NodeStatus::kDown, NodeStatus::kUnknown}) {
-      out.Add({n.name, Str(NodeStatusName(st))}, n.status == st ? 1 : 0);
+      out.Add({n.name, NodeStatusName(st)}, n.status == st ? 1 : 0);
     }
   }
 }
@@ -61,35 +46,35 @@ void ServiceHealthy(S s, Sink out) {
 void ServiceStatusSet(S s, Sink out) {
   for (const auto& v : W(s).services) {
     for (ServiceStatus st : kAllServiceStatuses) {
-      out.Add({v.node, v.service, Str(ServiceStatusName(st))}, v.status == st ? 1 : 0);
+      out.Add({v.node, v.service, ServiceStatusName(st)}, v.status == st ? 1 : 0);
     }
   }
 }
 void IncidentOpen(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))}, 1);
+    out.Add({i.id, i.node, i.service, SeverityName(i.severity)}, 1);
   }
 }
 void IncidentOccurrences(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))},
+    out.Add({i.id, i.node, i.service, SeverityName(i.severity)},
             static_cast<double>(i.occurrence_count));
   }
 }
 void IncidentStarted(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))}, ToUnixSeconds(i.started_at));
+    out.Add({i.id, i.node, i.service, SeverityName(i.severity)}, ToUnixSeconds(i.started_at));
   }
 }
 void IncidentLastOccurrence(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, Str(SeverityName(i.severity))},
+    out.Add({i.id, i.node, i.service, SeverityName(i.severity)},
             ToUnixSeconds(i.last_occurrence));
   }
 }
 void IncidentsOpen(S s, Sink out) {
   for (Severity sev : kAllSeverities) {
-    out.Add({Str(SeverityName(sev))},
+    out.Add({SeverityName(sev)},
             static_cast<double>(W(s).summary.active_by_severity[static_cast<size_t>(sev)]));
   }
 }
@@ -111,23 +96,23 @@ void DeploymentStatusSet(S s, Sink out) {
   for (const auto& v : W(s).services) {
     if (!v.last_deployment_status) continue;
     for (DeploymentStatus st : kAll) {
-      out.Add({v.node, v.service, Str(DeploymentStatusName(st))},
+      out.Add({v.node, v.service, DeploymentStatusName(st)},
               *v.last_deployment_status == st ? 1 : 0);
     }
   }
 }
 void EventsProcessed(S s, Sink out) {
   // Every type is always present, so rate() works from the first event on.
-  std::map<std::string, uint64_t> by_type;
+  std::map<std::string_view, uint64_t> by_type;
   for (int t = 0; t <= static_cast<int>(EventType::kUnknown); ++t) {
-    by_type[Str(EventTypeName(static_cast<EventType>(t)))] = 0;
+    by_type[EventTypeName(static_cast<EventType>(t))] = 0;
   }
   for (const auto& [type, n] : W(s).counters.processed_by_type) by_type[type] = n;
   for (const auto& [type, n] : by_type) out.Add({type}, static_cast<double>(n));
 }
 void EventsRejected(S s, Sink out) {
-  std::map<std::string, uint64_t> by_reason;
-  for (RejectReason r : kAllRejectReasons) by_reason[Str(RejectReasonName(r))] = 0;
+  std::map<std::string_view, uint64_t> by_reason;
+  for (RejectReason r : kAllRejectReasons) by_reason[RejectReasonName(r)] = 0;
   for (const auto& [reason, n] : W(s).counters.rejected_by_reason) by_reason[reason] = n;
   for (const auto& [reason, n] : by_reason) out.Add({reason}, static_cast<double>(n));
 }
@@ -138,15 +123,8 @@ void Rebuilds(S s, Sink out) { out.Add({}, static_cast<double>(s.rebuilds)); }
 void BuildInfo(S, Sink out) { out.Add({HLO_VERSION}, 1); }
 
 void BatchDuration(S s, Sink out) {
-  prometheus::ClientMetric metric;
-  metric.histogram.sample_count = s.daemon.batches;
-  metric.histogram.sample_sum = s.daemon.batch_seconds_sum;
-  for (size_t i = 0; i < kBatchDurationBuckets.size(); ++i) {
-    metric.histogram.bucket.push_back({s.daemon.batch_buckets[i], kBatchDurationBuckets[i]});
-  }
-  metric.histogram.bucket.push_back(
-      {s.daemon.batches, std::numeric_limits<double>::infinity()});
-  out.family().metric.push_back(std::move(metric));
+  out.AddHistogram(kBatchDurationBuckets, s.daemon.batch_buckets, s.daemon.batches,
+                   s.daemon.batch_seconds_sum);
 }
 void LastBatch(S s, Sink out) {
   if (s.daemon.batches > 0) out.Add({}, s.daemon.last_batch_timestamp);
@@ -161,7 +139,9 @@ void WorldWriteFailures(S s, Sink out) {
 }
 void PendingBytes(S s, Sink out) { out.Add({}, static_cast<double>(s.daemon.pending_bytes)); }
 void WatchModeInfo(S s, Sink out) {
-  for (const char* mode : {"inotify", "poll"}) out.Add({mode}, s.daemon.watch_mode == mode ? 1 : 0);
+  for (std::string_view mode : {"inotify", "poll"}) {
+    out.Add({mode}, s.daemon.watch_mode == mode ? 1 : 0);
+  }
 }
 void Ready(S s, Sink out) { out.Add({}, s.daemon.ready ? 1 : 0); }
 
@@ -205,6 +185,74 @@ const std::vector<MetricSpec>& MetricTable() {
   return table;
 }
 
+namespace detail {
+namespace {
+
+// Builds the prometheus-cpp objects GenerateFamilies returns.
+class FamilySink final : public SeriesSink {
+ public:
+  FamilySink(const MetricSpec& spec, prometheus::MetricFamily& family)
+      : spec_(spec), family_(family) {}
+
+  void Add(std::initializer_list<std::string_view> values, double value) override {
+    prometheus::ClientMetric metric;
+    const std::string_view* v = values.begin();
+    for (size_t i = 0; i < spec_.labels.size() && i < values.size(); ++i) {
+      metric.label.push_back({std::string(spec_.labels[i]), std::string(v[i])});
+    }
+    switch (spec_.type) {
+      case prometheus::MetricType::Counter: metric.counter.value = value; break;
+      case prometheus::MetricType::Gauge: metric.gauge.value = value; break;
+      default: metric.untyped.value = value; break;
+    }
+    family_.metric.push_back(std::move(metric));
+  }
+
+  void AddHistogram(std::span<const double> bounds, std::span<const uint64_t> cumulative,
+                    uint64_t count, double sum) override {
+    prometheus::ClientMetric metric;
+    metric.histogram.sample_count = count;
+    metric.histogram.sample_sum = sum;
+    for (size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
+      metric.histogram.bucket.push_back({cumulative[i], bounds[i]});
+    }
+    metric.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
+    family_.metric.push_back(std::move(metric));
+  }
+
+ private:
+  const MetricSpec& spec_;
+  prometheus::MetricFamily& family_;
+};
+
+// Writes each series as a line of the text exposition, as it comes.
+class TextSink final : public SeriesSink {
+ public:
+  TextSink(const MetricSpec& spec, std::string& out) : spec_(spec), out_(out) {}
+
+  void Add(std::initializer_list<std::string_view> values, double value) override {
+    text_exposition::AppendSample(out_, spec_.name, spec_.labels, values, value);
+  }
+
+  void AddHistogram(std::span<const double> bounds, std::span<const uint64_t> cumulative,
+                    uint64_t count, double sum) override {
+    text_exposition::AppendHistogram(out_, spec_.name, bounds, cumulative, count, sum);
+  }
+
+ private:
+  const MetricSpec& spec_;
+  std::string& out_;
+};
+
+void AppendFamily(const MetricSpec& spec, const ExportState& state, std::string& out) {
+  text_exposition::AppendHeader(out, spec.name, spec.help, spec.type);
+  TextSink sink(spec, out);
+  spec.generate(state, sink);
+}
+
+}  // namespace
+}  // namespace detail
+
 std::vector<prometheus::MetricFamily> GenerateFamilies(const ExportState& state) {
   std::vector<prometheus::MetricFamily> families;
   for (const MetricSpec& spec : MetricTable()) {
@@ -213,7 +261,7 @@ std::vector<prometheus::MetricFamily> GenerateFamilies(const ExportState& state)
     family.name = std::string(spec.name);
     family.help = std::string(spec.help);
     family.type = spec.type;
-    SeriesSink sink(spec, family);
+    detail::FamilySink sink(spec, family);
     spec.generate(state, sink);
     families.push_back(std::move(family));
   }
@@ -221,7 +269,18 @@ std::vector<prometheus::MetricFamily> GenerateFamilies(const ExportState& state)
 }
 
 std::string RenderExposition(const ExportState& state) {
-  return prometheus::TextSerializer().Serialize(GenerateFamilies(state));
+  std::string out;
+  for (const MetricSpec& spec : MetricTable()) {
+    if (spec.source == "daemon" && !state.daemon.present) continue;
+    detail::AppendFamily(spec, state, out);
+  }
+  return out;
+}
+
+void AppendExposition(const ExportState& state, std::string_view source, std::string* out) {
+  for (const MetricSpec& spec : MetricTable()) {
+    if (spec.source == source) detail::AppendFamily(spec, state, *out);
+  }
 }
 
 std::string RenderMetricsMarkdown() {

@@ -1,19 +1,26 @@
 #include "exporter/world_collector.h"
 
-#include <prometheus/text_serializer.h>
-
 #include "exporter/metrics_table.h"
 
 namespace hlo {
 
+WorldCollector::WorldCollector()
+    : counters_(std::make_shared<ExpositionCounters>()),
+      current_(std::make_shared<CachedExposition>(nullptr, nullptr, counters_)) {}
+
 void WorldCollector::Publish(std::shared_ptr<const ExportState> state) {
   std::lock_guard<std::mutex> lock(mutex_);
-  state_ = std::move(state);
+  // `current_` stays alive for the scrapes still sending it.
+  current_ = std::make_shared<CachedExposition>(std::move(state), current_.get(), counters_);
 }
 
 std::shared_ptr<const ExportState> WorldCollector::Current() const {
+  return CurrentExposition()->state();
+}
+
+std::shared_ptr<const CachedExposition> WorldCollector::CurrentExposition() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return state_;
+  return current_;
 }
 
 std::vector<prometheus::MetricFamily> WorldCollector::Collect() const {
@@ -22,8 +29,6 @@ std::vector<prometheus::MetricFamily> WorldCollector::Collect() const {
   return GenerateFamilies(*state);
 }
 
-std::string WorldCollector::Exposition() const {
-  return prometheus::TextSerializer().Serialize(Collect());
-}
+std::string WorldCollector::Exposition() const { return CurrentExposition()->Text(); }
 
 }  // namespace hlo

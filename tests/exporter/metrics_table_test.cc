@@ -5,13 +5,20 @@
 
 #include <gtest/gtest.h>
 
+#include <prometheus/text_serializer.h>
+
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <limits>
+#include <random>
 #include <sstream>
 
 #include "observer/apply.h"
 #include "observer/atomic_file.h"
 #include "observer/event_parser.h"
+#include "exporter/text_exposition.h"
 #include "observer/observer.h"
 #include "tests/fakes/temp_dir.h"
 
@@ -201,6 +208,223 @@ TEST(ExpositionGoldenTest, ExampleHomelabMatchesGoldenFile) {
   EXPECT_TRUE(HasLine(text, R"(homelab_incidents_open{severity="critical"} 1)"));
   EXPECT_TRUE(HasLine(text, "homelab_incidents_resolved_total 3"));
   EXPECT_FALSE(HasSeries(text, R"(homelab_incident_open{incident_id="inc-1778578800-saturn-mosquitto")"));
+}
+
+// ------------------------------------------------ direct text rendering ----
+// The exposition is written straight to text; prometheus-cpp's
+// TextSerializer over GenerateFamilies (the same table, built as objects) is
+// the reference it must match byte for byte.
+
+std::string Serialized(const ExportState& state) {
+  return prometheus::TextSerializer().Serialize(GenerateFamilies(state));
+}
+
+// Label text that needs escaping or is otherwise awkward: backslashes,
+// quotes, newlines (also as the two characters \n), CR, tab, UTF-8, empty.
+std::string RandomLabel(std::mt19937_64& rng) {
+  static const std::vector<std::string> pieces = {
+      "a", "nas", "-", "_", "\\", "\"", "\n", "\\n", "\r", "\t", "é", "日本", "🙂", " ", "=", ",",
+      "{", "}", "#", "\xc3", "\x7f", "x\\\"y"};
+  std::string out;
+  const int n = static_cast<int>(rng() % 6);
+  for (int i = 0; i < n; ++i) out += pieces[rng() % pieces.size()];
+  return out;
+}
+
+Timestamp RandomTime(std::mt19937_64& rng) {
+  static const int64_t kSeconds[] = {0, 1, 1778662440, -5, 99'999'999'999'999'999, 1'000'000};
+  Timestamp t;
+  t.seconds = (rng() % 2 == 0) ? kSeconds[rng() % std::size(kSeconds)]
+                               : static_cast<int64_t>(rng() % 4'000'000'000);
+  t.nanos = (rng() % 2 == 0) ? 0 : static_cast<int32_t>(rng() % 1'000'000'000);
+  return t;
+}
+
+double RandomDouble(std::mt19937_64& rng) {
+  static const double kSpecial[] = {0.0,
+                                    -0.0,
+                                    1.0,
+                                    -1.0,
+                                    0.1,
+                                    1e15,
+                                    1e16,
+                                    -1e17,
+                                    123456789012345678.0,
+                                    1.0 / 3,
+                                    std::numeric_limits<double>::quiet_NaN(),
+                                    -std::numeric_limits<double>::quiet_NaN(),
+                                    std::numeric_limits<double>::infinity(),
+                                    -std::numeric_limits<double>::infinity(),
+                                    std::numeric_limits<double>::denorm_min(),
+                                    std::numeric_limits<double>::max(),
+                                    std::numeric_limits<double>::lowest()};
+  switch (rng() % 3) {
+    case 0: return kSpecial[rng() % std::size(kSpecial)];
+    case 1: return static_cast<double>(static_cast<int64_t>(rng() % 2'000'000) - 1'000'000) / 8;
+    default: {
+      const uint64_t bits = rng();
+      double d;
+      std::memcpy(&d, &bits, sizeof d);
+      return d;
+    }
+  }
+}
+
+// A world (and daemon figures) no event stream would give, built directly.
+ExportState RandomState(std::mt19937_64& rng) {
+  auto world = std::make_shared<WorldSnapshot>();
+  for (int i = 0, n = static_cast<int>(rng() % 5); i < n; ++i) {
+    NodeView node;
+    node.name = RandomLabel(rng);
+    node.status = static_cast<NodeStatus>(rng() % 3);
+    for (int r = 0, roles = static_cast<int>(rng() % 3); r < roles; ++r) {
+      node.roles.push_back(RandomLabel(rng));
+    }
+    if (rng() % 2 == 0) node.last_seen = RandomTime(rng);
+    world->nodes.push_back(std::move(node));
+  }
+  for (int i = 0, n = static_cast<int>(rng() % 6); i < n; ++i) {
+    ServiceView service;
+    service.node = RandomLabel(rng);
+    service.service = RandomLabel(rng);
+    service.status = static_cast<ServiceStatus>(rng() % 3);
+    if (rng() % 2 == 0) service.last_deployment_status = static_cast<DeploymentStatus>(rng() % 3);
+    world->services.push_back(std::move(service));
+  }
+  for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) {
+    IncidentState incident;
+    incident.id = RandomLabel(rng);
+    incident.node = RandomLabel(rng);
+    incident.service = RandomLabel(rng);
+    incident.severity = static_cast<Severity>(rng() % 4);
+    incident.started_at = RandomTime(rng);
+    incident.last_occurrence = RandomTime(rng);
+    incident.occurrence_count = rng();
+    world->active_incidents.push_back(std::move(incident));
+  }
+  for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) {
+    world->counters.processed_by_type[RandomLabel(rng)] = rng() % 1000;
+    world->counters.rejected_by_reason[RandomLabel(rng)] = rng();
+    world->counters.deployments_finished[{RandomLabel(rng), RandomLabel(rng)}] = rng() % 50;
+  }
+  if (rng() % 2 == 0) world->counters.last_event_at = RandomTime(rng);
+  world->summary.incidents_resolved = rng();
+  world->summary.deployments_running = rng() % 10;
+  for (auto& n : world->summary.active_by_severity) n = rng() % 7;
+
+  ExportState state;
+  state.world = std::move(world);
+  state.rebuilds = rng() % 3;
+  state.daemon.present = rng() % 4 != 0;
+  state.daemon.watch_mode = rng() % 2 == 0 ? "inotify" : RandomLabel(rng);
+  state.daemon.ready = rng() % 2 == 0;
+  for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) {
+    state.daemon.RecordBatch(std::abs(RandomDouble(rng)));
+  }
+  if (rng() % 3 == 0) state.daemon.batch_seconds_sum = RandomDouble(rng);
+  state.daemon.last_batch_timestamp = RandomDouble(rng);
+  state.daemon.inventory_reloads = rng();
+  state.daemon.pending_bytes = rng() % 100000;
+  state.daemon.inventory_ok = rng() % 2 == 0;
+  return state;
+}
+
+TEST(ExpositionTest, DirectRendererMatchesTextSerializerOnRandomStates) {
+  std::mt19937_64 rng(20260512);
+  for (int i = 0; i < 500; ++i) {
+    const ExportState state = RandomState(rng);
+    const std::string direct = RenderExposition(state);
+    const std::string reference = Serialized(state);
+    ASSERT_EQ(direct, reference) << "random state #" << i;
+  }
+}
+
+TEST(ExpositionTest, DirectRendererMatchesTextSerializerOnTheExampleStories) {
+  const std::vector<std::string> events = {
+      R"({"timestamp":"2026-05-12T12:00:00.123456789Z","type":"deployment_started","correlation_id":"d1","node":"jupiter","service":"nextcloud"})",
+      R"({"timestamp":"2026-05-12T12:01:00Z","type":"deployment_failed","correlation_id":"d1"})",
+      R"({"timestamp":"2026-05-12T12:05:00.5Z","type":"service_unhealthy","node":"sat\\urn","service":"mos\"quitto","severity":"critical"})",
+      R"({"timestamp":"2026-05-12T12:06:00Z","type":"mystery","node":"plütö"})",
+  };
+  Model model;
+  ApplyContext context;
+  for (const auto& line : events) Apply(model, Parse(line), context);
+  SnapshotInputs in;
+  in.model = &model;
+  in.now = *ParseTimestamp("2026-05-12T12:30:00Z");
+  ExportState state;
+  state.world = std::make_shared<WorldSnapshot>(BuildSnapshot(in));
+  EXPECT_EQ(RenderExposition(state), Serialized(state));
+  state.daemon.present = true;
+  state.daemon.watch_mode = "poll";
+  state.daemon.RecordBatch(0.25);
+  state.daemon.last_batch_timestamp = 1778589000.25;
+  EXPECT_EQ(RenderExposition(state), Serialized(state));
+}
+
+// Every double, not only what a world holds: one gauge per value.
+TEST(ExpositionTest, ValuesAreFormattedAsTextSerializerFormatsThem) {
+  std::mt19937_64 rng(7);
+  prometheus::MetricFamily family;
+  family.name = "v";
+  family.type = prometheus::MetricType::Gauge;
+  std::string direct = "# TYPE v gauge\n";
+  for (int i = 0; i < 20000; ++i) {
+    const double value = RandomDouble(rng);
+    prometheus::ClientMetric metric;
+    metric.gauge.value = value;
+    family.metric.push_back(metric);
+    direct += "v ";
+    text_exposition::AppendValue(direct, value);
+    direct += "\n";
+  }
+  EXPECT_EQ(direct, prometheus::TextSerializer().Serialize({family}));
+}
+
+TEST(ExpositionTest, LabelValuesAndHelpAreEscapedAsTheFormatRequires) {
+  std::string label;
+  text_exposition::AppendLabelValue(label, "a\\b\"c\nd\te");
+  EXPECT_EQ(label, "a\\\\b\\\"c\\nd\te");
+  std::string header;
+  text_exposition::AppendHeader(header, "m", "a \\ \"b\"\nc", prometheus::MetricType::Counter);
+  EXPECT_EQ(header, "# HELP m a \\\\ \"b\"\\nc\n# TYPE m counter\n");
+  std::string bare;
+  text_exposition::AppendHeader(bare, "m", "", prometheus::MetricType::Histogram);
+  EXPECT_EQ(bare, "# TYPE m histogram\n");
+}
+
+// The cache renders the world part once per snapshot and appends the
+// daemon's; that is the whole exposition only if the table keeps them apart.
+TEST(ExpositionTest, WorldFamiliesPrecedeDaemonFamiliesInTheTable) {
+  bool daemon_seen = false;
+  for (const MetricSpec& spec : MetricTable()) {
+    ASSERT_TRUE(spec.source == "world" || spec.source == "daemon") << spec.name;
+    if (spec.source == "daemon") daemon_seen = true;
+    EXPECT_FALSE(daemon_seen && spec.source == "world") << spec.name << " follows a daemon family";
+  }
+  std::mt19937_64 rng(3);
+  ExportState state = RandomState(rng);
+  state.daemon.present = true;
+  std::string parts;
+  AppendExposition(state, "world", &parts);
+  AppendExposition(state, "daemon", &parts);
+  EXPECT_EQ(parts, RenderExposition(state));
+}
+
+// Only the snapshot and the rebuild count may shape the world part: the
+// cache shares it between states that differ in the daemon's figures.
+TEST(ExpositionTest, WorldPartDependsOnlyOnSnapshotAndRebuilds) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 50; ++i) {
+    ExportState a = RandomState(rng);
+    ExportState b = RandomState(rng);
+    b.world = a.world;
+    b.rebuilds = a.rebuilds;
+    std::string text_a, text_b;
+    AppendExposition(a, "world", &text_a);
+    AppendExposition(b, "world", &text_b);
+    ASSERT_EQ(text_a, text_b);
+  }
 }
 
 TEST(MetricsDocTest, DocsMatchTheTable) {
