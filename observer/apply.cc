@@ -27,7 +27,28 @@ ServiceState& ServiceEntry(Model& model, const std::string& node, const std::str
   ServiceState& entry = model.services[key];
   entry.node = node;
   entry.service = service;
+  ServiceIndex& index = model.service_index;
+  if (index.indexed + 1 == model.services.size()) {  // complete until now: keep it so
+    index.nodes_by_service[service].push_back(node);
+    ++index.indexed;
+  }
   return entry;
+}
+
+// The nodes with an entry of `service`, from the index (rebuilt first when
+// entries were added behind its back).
+const std::vector<std::string>& NodesWithService(Model& model, const std::string& service) {
+  ServiceIndex& index = model.service_index;
+  if (index.indexed != model.services.size()) {
+    index.nodes_by_service.clear();
+    for (const auto& [key, entry] : model.services) {
+      index.nodes_by_service[entry.service].push_back(entry.node);
+    }
+    index.indexed = model.services.size();
+  }
+  static const std::vector<std::string> kNone;
+  const auto it = index.nodes_by_service.find(service);
+  return it == index.nodes_by_service.end() ? kNone : it->second;
 }
 
 std::string NewIncidentId(const Model& model, Timestamp started, const std::string& node,
@@ -102,20 +123,18 @@ void ApplyRecovered(Model& model, const Event& event, const ApplyContext& contex
     return;
   }
   // Without a node: every existing entry of that service, the inventory's
-  // included, since those are entries of services.json too.
-  std::vector<std::string> nodes;
-  for (const auto& [key, entry] : model.services) {
-    if (entry.service == event.service) nodes.push_back(entry.node);
+  // included, since those are entries of services.json too. Recovering an
+  // entry twice changes nothing, so the order and overlap do not matter.
+  // (Recover adds no entries, so the index's list stays put meanwhile.)
+  for (const std::string& node : NodesWithService(model, event.service)) {
+    Recover(model, ServiceEntry(model, node, event.service), event.timestamp);
   }
   if (context.inventory != nullptr) {
     for (const auto& [node, services] : context.inventory->services) {
-      if (services.count(event.service) > 0) nodes.push_back(node);
+      if (services.count(event.service) > 0) {
+        Recover(model, ServiceEntry(model, node, event.service), event.timestamp);
+      }
     }
-  }
-  std::sort(nodes.begin(), nodes.end());
-  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  for (const auto& node : nodes) {
-    Recover(model, ServiceEntry(model, node, event.service), event.timestamp);
   }
 }
 

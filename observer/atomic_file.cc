@@ -13,7 +13,8 @@ namespace detail {
 namespace {
 
 std::string Why(const std::string& what, const std::filesystem::path& path) {
-  return what + " " + path.string() + ": " + std::strerror(errno);
+  return what + " " + path.string() + ": " +
+         (errno != 0 ? std::strerror(errno) : "its content could not be produced");
 }
 
 bool WriteAll(int fd, std::string_view content) {
@@ -66,9 +67,9 @@ namespace {
 
 // The temporary file for `path`, written and fsynced; nullopt (with *error,
 // nothing left behind) on failure.
-std::optional<std::filesystem::path> WriteTemporary(const std::filesystem::path& path,
-                                                    std::string_view content,
+std::optional<std::filesystem::path> WriteTemporary(const FileToWrite& file,
                                                     std::string* error) {
+  const std::filesystem::path& path = file.path;
   std::string tmp_name = TemporaryPrefix(path);
   tmp_name += std::to_string(::getpid());
   tmp_name += kTemporarySuffix;
@@ -78,7 +79,11 @@ std::optional<std::filesystem::path> WriteTemporary(const std::filesystem::path&
     if (error) *error = Why("cannot create", tmp);
     return std::nullopt;
   }
-  const bool ok = WriteAll(fd, content) && ::fsync(fd) == 0;
+  errno = 0;
+  const bool written =
+      file.produce ? file.produce([fd](std::string_view bytes) { return WriteAll(fd, bytes); })
+                   : WriteAll(fd, file.content);
+  const bool ok = written && ::fsync(fd) == 0;
   const std::string write_error = ok ? "" : Why("cannot write", tmp);
   if (::close(fd) != 0 || !ok) {
     if (error) *error = ok ? Why("cannot close", tmp) : write_error;
@@ -93,14 +98,14 @@ std::optional<std::filesystem::path> WriteTemporary(const std::filesystem::path&
 
 bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content,
                      std::string* error) {
-  return WriteFilesAtomic({{path, content}}, error);
+  return WriteFilesAtomic({{path, content, nullptr}}, error);
 }
 
 bool WriteFilesAtomic(const std::vector<FileToWrite>& files, std::string* error) {
   std::vector<std::filesystem::path> temporaries;
   for (const FileToWrite& file : files) {
     std::optional<std::filesystem::path> tmp =
-        detail::WriteTemporary(file.path, file.content, error);
+        detail::WriteTemporary(file, error);
     if (!tmp) {
       for (const auto& written : temporaries) ::unlink(written.c_str());
       return false;
@@ -130,10 +135,17 @@ std::optional<std::string> ReadWholeFile(const std::filesystem::path& path, std:
     if (error) *error = detail::Why("cannot open", path);
     return std::nullopt;
   }
-  std::string out;
-  char buf[1 << 16];
+  // Read straight into the string, sized by fstat (the file may still grow
+  // or shrink meanwhile: read until EOF either way). The spare byte lets the
+  // usual case see EOF without growing the string.
+  struct stat st {};
+  const size_t size =
+      ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  std::string out(size + 1, '\0');
+  size_t used = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (used == out.size()) out.resize(std::max<size_t>(out.size() * 2, size_t{1} << 16));
+    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (error) *error = detail::Why("cannot read", path);
@@ -141,8 +153,9 @@ std::optional<std::string> ReadWholeFile(const std::filesystem::path& path, std:
       return std::nullopt;
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    used += static_cast<size_t>(n);
   }
+  out.resize(used);
   ::close(fd);
   return out;
 }

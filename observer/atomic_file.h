@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,9 +22,17 @@ bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content
 // rename, so a full disk, a read-only folder or any other write error leaves
 // every old file in place (and no temporary behind). Only a rename failing
 // half-way (which needs no space) could leave some files new.
+//
+// A file's bytes are `content`, or — when `produce` is set — whatever
+// `produce` passes to the `write` it is given, in order: a big file then
+// never has to be held in memory whole. `write` returns false once writing
+// failed; `produce` returns false to give up (and should after a failed
+// write).
+using ByteWriter = std::function<bool(std::string_view bytes)>;
 struct FileToWrite {
   std::filesystem::path path;
   std::string_view content;
+  std::function<bool(const ByteWriter& write)> produce;
 };
 bool WriteFilesAtomic(const std::vector<FileToWrite>& files, std::string* error);
 

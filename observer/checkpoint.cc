@@ -7,6 +7,7 @@
 
 #include "observer/event_parser.h"
 #include "observer/model_codec.h"
+#include "observer/world_reader.h"
 
 namespace hlo {
 namespace detail {
@@ -82,6 +83,8 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
             {"rebuilds", c.rebuilds},
             {"rejected_log_bytes", c.rejected_log_bytes},
             {"world_digest", c.world_digest},
+            {"incidents", c.model.incidents.size()},
+            {"deployments", c.model.deployments.size()},
             {"files", files},
             {"model", EncodeModel(c.model)}};
   if (!files_hex.empty()) j["files_hex"] = std::move(files_hex);
@@ -120,6 +123,8 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     std::optional<Model> model = DecodeModel(j.at("model"), error);
     if (!model) return std::nullopt;
     c.model = std::move(*model);
+    c.expected_incidents = j.at("incidents").get<uint64_t>();
+    c.expected_deployments = j.at("deployments").get<uint64_t>();
     if (j.at("events_processed").get<uint64_t>() != c.model.counters.events_processed) {
       if (error) *error = "events_processed disagrees with the model";
       return std::nullopt;
@@ -129,6 +134,31 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     if (error) *error = e.what();
     return std::nullopt;
   }
+}
+
+bool AttachHistory(Checkpoint& c, std::string_view incidents_json,
+                   std::string_view deployments_json, std::string* error) {
+  std::optional<StringMap<IncidentState>> incidents = ReadIncidents(incidents_json, error);
+  if (!incidents) return false;
+  std::optional<StringMap<DeploymentState>> deployments = ReadDeployments(deployments_json, error);
+  if (!deployments) return false;
+  if (incidents->size() != c.expected_incidents ||
+      deployments->size() != c.expected_deployments) {
+    if (error) *error = "the world files hold another number of incidents or deployments";
+    return false;
+  }
+  // Cross-references must hold, or Apply would later trip over them.
+  for (const auto& [key, s] : c.model.services) {
+    if (s.active_incident.empty()) continue;
+    const auto it = incidents->find(s.active_incident);
+    if (it == incidents->end() || !it->second.active) {
+      if (error) *error = "service " + key + " names an incident that is not active";
+      return false;
+    }
+  }
+  c.model.incidents = std::move(*incidents);
+  c.model.deployments = std::move(*deployments);
+  return true;
 }
 
 }  // namespace hlo

@@ -1,7 +1,11 @@
 // The observer's checkpoint: state/observer_checkpoint.json (CONTRACT §3).
-// It is the whole resumable state — read positions, the model, and the
-// fingerprint of the world files it was written with — replaced atomically in
-// one rename, so it is always self-consistent.
+// With the world files it was written with, it is the whole resumable state:
+// read positions, the model's present (nodes, services, counters) and the
+// fingerprint of those world files. The model's history — incidents and
+// deployments, most of its bytes — is not stored twice: it is read back from
+// world/incidents.json and world/deployments.json, which the fingerprint
+// proves to be the ones written with this checkpoint. The checkpoint is
+// replaced atomically in one rename, after the world files.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +18,7 @@
 
 namespace hlo {
 
-inline constexpr int kCheckpointVersion = 1;
+inline constexpr int kCheckpointVersion = 2;
 
 // How far an event file has been consumed: bytes up to and including the last
 // consumed newline (the size for a .json), and the lines counted so far.
@@ -43,11 +47,23 @@ struct Checkpoint {
   uint64_t rejected_log_bytes = 0;  // size of rejected-events.jsonl at this point
   std::string world_digest;         // fingerprint of the world files written with it
   Model model;
+  // Set by ParseCheckpoint: the sizes of the history it was written with.
+  uint64_t expected_incidents = 0, expected_deployments = 0;
 };
 
+// Everything but the model's incidents and deployments (their counts are
+// recorded, for AttachHistory to check).
 std::string SerializeCheckpoint(const Checkpoint& checkpoint);
 
 // nullopt (with *error) when the text is not a checkpoint of this version.
+// The model comes back without history: see AttachHistory.
 std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* error);
+
+// Restores the model's incidents and deployments from the texts of
+// world/incidents.json and world/deployments.json. false (with *error) when
+// they cannot be read back, disagree with the counts the checkpoint recorded,
+// or leave a service pointing at an incident that is not active.
+bool AttachHistory(Checkpoint& checkpoint, std::string_view incidents_json,
+                   std::string_view deployments_json, std::string* error);
 
 }  // namespace hlo

@@ -111,12 +111,26 @@ struct Counters {
   friend bool operator==(const Counters&, const Counters&) = default;
 };
 
+// Derived from Model::services: the nodes that have an entry of each
+// service, so a service_recovered without a node finds them without walking
+// every entry. Complete when `indexed` equals the number of entries; Apply
+// rebuilds it otherwise (e.g. after the model was decoded). Not part of the
+// model's identity: two models with the same entries are equal whatever
+// their index holds.
+struct ServiceIndex {
+  StringMap<std::vector<std::string>> nodes_by_service;
+  size_t indexed = 0;
+
+  friend bool operator==(const ServiceIndex&, const ServiceIndex&) { return true; }
+};
+
 struct Model {
   StringMap<NodeState> nodes;              // by name
   StringMap<ServiceState> services;        // by ServiceKey
   StringMap<IncidentState> incidents;      // by id
   StringMap<DeploymentState> deployments;  // by correlation_id
   Counters counters;
+  ServiceIndex service_index;
 
   friend bool operator==(const Model&, const Model&) = default;
 };

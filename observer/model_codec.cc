@@ -18,79 +18,6 @@ std::optional<Timestamp> GetOptT(const json& j) {
   if (j.is_null()) return std::nullopt;
   return GetT(j);
 }
-Severity GetSeverity(const json& j) {
-  const auto v = j.get<int>();
-  if (v < 0 || v > 3) throw std::out_of_range("severity out of range");
-  return static_cast<Severity>(v);
-}
-
-json EncodeIncident(const IncidentState& i) {
-  json events = json::array();
-  for (const auto& t : i.events) events.push_back(T(t));
-  return {{"id", i.id},
-          {"node", i.node},
-          {"service", i.service},
-          {"active", i.active},
-          {"severity", static_cast<int>(i.severity)},
-          {"started_at", T(i.started_at)},
-          {"last_occurrence", T(i.last_occurrence)},
-          {"count", i.occurrence_count},
-          {"events", events},
-          {"correlation_id", i.correlation_id},
-          {"resolved_at", T(i.resolved_at)},
-          {"repeat_of", i.repeat_of},
-          {"diagnostics", i.diagnostics}};
-}
-
-IncidentState DecodeIncident(const json& j) {
-  IncidentState i;
-  i.id = j.at("id").get<std::string>();
-  i.node = j.at("node").get<std::string>();
-  i.service = j.at("service").get<std::string>();
-  i.active = j.at("active").get<bool>();
-  i.severity = GetSeverity(j.at("severity"));
-  i.started_at = GetT(j.at("started_at"));
-  i.last_occurrence = GetT(j.at("last_occurrence"));
-  i.occurrence_count = j.at("count").get<uint64_t>();
-  for (const auto& t : j.at("events")) i.events.push_back(GetT(t));
-  i.correlation_id = j.at("correlation_id").get<std::string>();
-  i.resolved_at = GetOptT(j.at("resolved_at"));
-  i.repeat_of = j.at("repeat_of").get<std::string>();
-  i.diagnostics = j.at("diagnostics").get<std::vector<std::string>>();
-  return i;
-}
-
-json EncodeDeployment(const DeploymentState& d) {
-  json stages = json::array();
-  for (const auto& s : d.stages) stages.push_back(json::array({s.name, T(s.at)}));
-  return {{"correlation_id", d.correlation_id},
-          {"node", d.node},
-          {"service", d.service},
-          {"status", static_cast<int>(d.status)},
-          {"started_at", T(d.started_at)},
-          {"finished_at", T(d.finished_at)},
-          {"stages", stages},
-          {"attempts", d.attempts},
-          {"diagnostics", d.diagnostics}};
-}
-
-DeploymentState DecodeDeployment(const json& j) {
-  DeploymentState d;
-  d.correlation_id = j.at("correlation_id").get<std::string>();
-  d.node = j.at("node").get<std::string>();
-  d.service = j.at("service").get<std::string>();
-  const auto status = j.at("status").get<int>();
-  if (status < 0 || status > 2) throw std::out_of_range("status out of range");
-  d.status = static_cast<DeploymentStatus>(status);
-  d.started_at = GetOptT(j.at("started_at"));
-  d.finished_at = GetOptT(j.at("finished_at"));
-  for (const auto& s : j.at("stages")) {
-    d.stages.push_back({s.at(0).get<std::string>(), GetT(s.at(1))});
-  }
-  d.attempts = j.at("attempts").get<uint64_t>();
-  d.diagnostics = j.at("diagnostics").get<std::vector<std::string>>();
-  return d;
-}
 
 json EncodeCounters(const Counters& c) {
   json finished = json::array();
@@ -138,14 +65,8 @@ nlohmann::json EncodeModel(const Model& model) {
                      {"last_incident", s.last_incident},
                      {"last_deployment", s.last_deployment}};
   }
-  json incidents = json::object();
-  for (const auto& [id, i] : model.incidents) incidents[id] = detail::EncodeIncident(i);
-  json deployments = json::object();
-  for (const auto& [id, d] : model.deployments) deployments[id] = detail::EncodeDeployment(d);
   return {{"nodes", nodes},
           {"services", services},
-          {"incidents", incidents},
-          {"deployments", deployments},
           {"counters", detail::EncodeCounters(model.counters)}};
 }
 
@@ -165,19 +86,7 @@ std::optional<Model> DecodeModel(const nlohmann::json& j, std::string* error) {
       e.last_incident = s.at("last_incident").get<std::string>();
       e.last_deployment = s.at("last_deployment").get<std::string>();
     }
-    for (const auto& [id, i] : j.at("incidents").items()) {
-      m.incidents[id] = detail::DecodeIncident(i);
-    }
-    for (const auto& [id, d] : j.at("deployments").items()) {
-      m.deployments[id] = detail::DecodeDeployment(d);
-    }
     m.counters = detail::DecodeCounters(j.at("counters"));
-    // Cross-references must hold, or Apply would later trip over them.
-    for (const auto& [key, s] : m.services) {
-      if (!s.active_incident.empty() && m.incidents.count(s.active_incident) == 0) {
-        throw std::out_of_range("service " + key + " names an unknown incident");
-      }
-    }
     return m;
   } catch (const std::exception& e) {
     if (error != nullptr) *error = e.what();

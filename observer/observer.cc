@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -41,23 +42,66 @@ bool EnsureDirectory(const std::filesystem::path& dir, std::string* error) {
 }  // namespace
 }  // namespace detail
 
-std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::string>>& files) {
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view bytes) {
-    for (unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-  };
-  for (const auto& [name, content] : files) {
-    mix(name);
-    mix(std::string_view("\0", 1));
-    mix(content);
-    mix(std::string_view("\0", 1));
+void WorldDigest::Mix(uint64_t word) {
+  h_ = (h_ ^ word) * 0x9e3779b97f4a7c15ULL;
+  h_ ^= h_ >> 29;
+}
+
+void WorldDigest::Add(std::string_view bytes) {
+  length_ += bytes.size();
+  if (pending_size_ > 0) {
+    const size_t take = std::min(bytes.size(), sizeof pending_ - pending_size_);
+    std::memcpy(pending_ + pending_size_, bytes.data(), take);
+    pending_size_ += take;
+    bytes.remove_prefix(take);
+    if (pending_size_ < sizeof pending_) return;
+    uint64_t word;
+    std::memcpy(&word, pending_, sizeof word);
+    Mix(word);
+    pending_size_ = 0;
   }
+  while (bytes.size() >= sizeof(uint64_t)) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data(), sizeof word);
+    Mix(word);
+    bytes.remove_prefix(sizeof word);
+  }
+  std::memcpy(pending_, bytes.data(), bytes.size());
+  pending_size_ = bytes.size();
+}
+
+void WorldDigest::Seal() {
+  if (pending_size_ > 0) {
+    uint64_t word = 0;
+    std::memcpy(&word, pending_, pending_size_);
+    Mix(word);
+    pending_size_ = 0;
+  }
+  Mix(length_);
+  length_ = 0;
+}
+
+void WorldDigest::BeginFile(std::string_view name) {
+  Add(name);
+  Seal();
+}
+
+void WorldDigest::EndFile() { Seal(); }
+
+std::string WorldDigest::Hex() const {
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
   return buf;
+}
+
+std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::string>>& files) {
+  WorldDigest digest;
+  for (const auto& [name, content] : files) {
+    digest.BeginFile(name);
+    digest.Add(content);
+    digest.EndFile();
+  }
+  return digest.Hex();
 }
 
 Observer::Observer(ObserverOptions options) {
@@ -103,7 +147,17 @@ bool Observer::Open(std::string* error) {
     return true;
   }
   checkpoint_ = std::move(*loaded);
-  if (WorldDigestOnDisk() != checkpoint_.world_digest) {
+  const std::vector<std::pair<std::string, std::string>> world = WorldFilesOnDisk();
+  if (DigestWorldFiles(world) != checkpoint_.world_digest) {
+    ScheduleReplay("world files do not match the checkpoint", /*count=*/true);
+    return true;
+  }
+  // The digest matched, so these are the files written with the checkpoint:
+  // the model's history is read back from them.
+  static_assert(kWorldFileNames[0] == "deployments.json" && kWorldFileNames[1] == "incidents.json");
+  if (!AttachHistory(checkpoint_, world[1].second, world[0].second, &why)) {
+    notices_.push_back("world files cannot be read back (" + why +
+                       "); rebuilding from all event files");
     ScheduleReplay("world files do not match the checkpoint", /*count=*/true);
     return true;
   }
@@ -284,13 +338,14 @@ WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
   return BuildSnapshot(in);
 }
 
-std::string Observer::WorldDigestOnDisk() const {
+std::vector<std::pair<std::string, std::string>> Observer::WorldFilesOnDisk() const {
   std::vector<std::pair<std::string, std::string>> files;
   for (std::string_view name : kWorldFileNames) {
     std::optional<std::string> content = ReadWholeFile(world_dir_ / name, nullptr);
-    files.emplace_back(std::string(name), content ? *content : std::string("\x01missing"));
+    files.emplace_back(std::string(name),
+                       content ? std::move(*content) : std::string("\x01missing"));
   }
-  return DigestWorldFiles(files);
+  return files;
 }
 
 bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
@@ -312,15 +367,25 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
 
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.
-  auto serialized = SerializeWorld(world, checkpoint_.model);
+  // Each file is streamed to its temporary file and digested on the way,
+  // so the 30 MB of a big world are never held in memory.
+  WorldDigest digest;
   std::vector<FileToWrite> writes;
-  for (const WorldFile& file : serialized) writes.push_back({world_dir_ / file.name, file.content});
-  if (!WriteFilesAtomic(writes, error)) return false;
-  std::vector<std::pair<std::string, std::string>> written;
-  for (WorldFile& file : serialized) {
-    written.emplace_back(std::string(file.name), std::move(file.content));
+  for (size_t i = 0; i < kWorldFileNames.size(); ++i) {
+    auto produce = [&, i](const ByteWriter& write) {
+      digest.BeginFile(kWorldFileNames[i]);
+      JsonWriter writer(JsonWriter::Style::kPretty, [&](std::string_view bytes) {
+        digest.Add(bytes);
+        return write(bytes);
+      });
+      const bool ok = WriteWorldFile(i, world, checkpoint_.model, writer);
+      digest.EndFile();
+      return ok;
+    };
+    writes.push_back({world_dir_ / kWorldFileNames[i], {}, std::move(produce)});
   }
-  checkpoint_.world_digest = DigestWorldFiles(written);
+  if (!WriteFilesAtomic(writes, error)) return false;
+  checkpoint_.world_digest = digest.Hex();
   return WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
                          error);
 }

@@ -125,6 +125,35 @@ std::string FormatTimestamp(Timestamp t) {
   int64_t y;
   unsigned m, d;
   detail::CivilFromDays(days, y, m, d);
+  if (y >= 0 && y <= 9999 && t.nanos >= 0 && t.nanos < 1'000'000'000) {  // no printf
+    char buf[40];
+    char* p = buf;
+    auto digits = [&p](int64_t v, int width) {
+      for (int i = width - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      }
+      p += width;
+    };
+    digits(y, 4);
+    *p++ = '-';
+    digits(m, 2);
+    *p++ = '-';
+    digits(d, 2);
+    *p++ = 'T';
+    digits(secs_of_day / 3600, 2);
+    *p++ = ':';
+    digits(secs_of_day / 60 % 60, 2);
+    *p++ = ':';
+    digits(secs_of_day % 60, 2);
+    if (t.nanos != 0) {
+      *p++ = '.';
+      digits(t.nanos, 9);
+      while (p[-1] == '0') --p;
+    }
+    *p++ = 'Z';
+    return std::string(buf, p);
+  }
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
                         static_cast<long long>(y), m, d,

@@ -1,7 +1,6 @@
 #include "observer/world_serializer.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
 
@@ -9,54 +8,43 @@ namespace hlo {
 namespace detail {
 namespace {
 
-using nlohmann::json;
+// Every object below writes its keys in ascending byte order: the files are
+// byte-identical to nlohmann's dump(2) of the same document, whose objects
+// are std::maps (world_serializer_test and the golden files hold us to it).
 
-json Time(const std::optional<Timestamp>& t) { return t ? json(FormatTimestamp(*t)) : json(); }
-json Time(Timestamp t) { return FormatTimestamp(t); }
-json OrNull(const std::string& s) { return s.empty() ? json() : json(s); }
-
-// Names from file names or YAML may hold invalid UTF-8; never throw on them.
-std::string Dump(const json& j) {
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+void Time(JsonWriter& w, Timestamp t) { w.String(FormatTimestamp(t)); }
+void Time(JsonWriter& w, const std::optional<Timestamp>& t) {
+  if (t) {
+    Time(w, *t);
+  } else {
+    w.Null();
+  }
+}
+void OrNull(JsonWriter& w, const std::string& s) {
+  if (s.empty()) {
+    w.Null();
+  } else {
+    w.String(s);
+  }
+}
+void Strings(JsonWriter& w, const std::vector<std::string>& items) {
+  w.BeginArray();
+  for (const auto& item : items) w.String(item);
+  w.EndArray();
 }
 
 // Integral when whole, else fractional seconds.
-json DurationSeconds(const DeploymentState& d) {
-  if (!d.started_at || !d.finished_at || d.status == DeploymentStatus::kRunning) return json();
+void DurationSeconds(JsonWriter& w, const DeploymentState& d) {
+  if (!d.started_at || !d.finished_at || d.status == DeploymentStatus::kRunning) {
+    w.Null();
+    return;
+  }
   const Duration span = Between(*d.started_at, *d.finished_at);
-  if (span.nanos % 1'000'000'000 == 0) return span.nanos / 1'000'000'000;
-  return static_cast<double>(span.nanos) / 1e9;
-}
-
-json Nodes(const WorldSnapshot& w) {
-  json out = json::object();
-  for (const auto& n : w.nodes) {
-    json stages = json::array();
-    for (const auto& s : n.stages) {
-      stages.push_back({{"name", s.name}, {"completed_at", Time(s.completed_at)}});
-    }
-    out[n.name] = {{"name", n.name},
-                   {"status", NodeStatusName(n.status)},
-                   {"roles", n.roles},
-                   {"last_seen", Time(n.last_seen)},
-                   {"in_inventory", n.in_inventory},
-                   {"stages", std::move(stages)}};
+  if (span.nanos % 1'000'000'000 == 0) {
+    w.Int(span.nanos / 1'000'000'000);
+  } else {
+    w.Double(static_cast<double>(span.nanos) / 1e9);
   }
-  return out;
-}
-
-json Services(const WorldSnapshot& w) {
-  json out = json::object();
-  for (const auto& s : w.services) {
-    out[ServiceKey(s.node, s.service)] = {{"node", s.node},
-                                          {"service", s.service},
-                                          {"status", ServiceStatusName(s.status)},
-                                          {"last_check", Time(s.last_check)},
-                                          {"active_incident", OrNull(s.active_incident)},
-                                          {"in_inventory", s.in_inventory},
-                                          {"last_deployment", OrNull(s.last_deployment)}};
-  }
-  return out;
 }
 
 // The model's hash maps in key order, as pointers: nothing is copied.
@@ -71,97 +59,213 @@ std::vector<std::pair<std::string_view, const typename Map::mapped_type*>> Sorte
   return keyed;
 }
 
-json Incidents(const Model& m) {
-  json out = json::object();
-  for (const auto& [id, p] : SortedByKey(m.incidents)) {
-    const IncidentState& i = *p;
-    json events = json::array();
-    for (const auto& t : i.events) events.push_back(Time(t));
-    out[std::string(id)] = {{"id", i.id},
-               {"node", i.node},
-               {"service", i.service},
-               {"status", i.active ? "active" : "resolved"},
-               {"severity", SeverityName(i.severity)},
-               {"started_at", Time(i.started_at)},
-               {"last_occurrence", Time(i.last_occurrence)},
-               {"occurrence_count", i.occurrence_count},
-               {"events", std::move(events)},
-               {"correlation_id", OrNull(i.correlation_id)},
-               {"resolved_at", Time(i.resolved_at)},
-               {"repeat_of", OrNull(i.repeat_of)},
-               {"diagnostics", i.diagnostics}};
-  }
-  return out;
-}
-
-json Deployments(const Model& m) {
-  json out = json::object();
+void Deployments(JsonWriter& w, const Model& m) {
+  w.BeginObject();
   for (const auto& [id, p] : SortedByKey(m.deployments)) {
     const DeploymentState& d = *p;
-    json stages = json::array();
-    for (const auto& s : d.stages) stages.push_back({{"name", s.name}, {"at", Time(s.at)}});
-    out[std::string(id)] = {{"correlation_id", d.correlation_id},
-               {"node", OrNull(d.node)},
-               {"service", OrNull(d.service)},
-               {"status", DeploymentStatusName(d.status)},
-               {"started_at", Time(d.started_at)},
-               {"finished_at", Time(d.finished_at)},
-               {"duration_seconds", DurationSeconds(d)},
-               {"stages", std::move(stages)},
-               {"attempts", d.attempts},
-               {"diagnostics", d.diagnostics}};
+    w.Key(id);
+    w.BeginObject();
+    w.KeyUint("attempts", d.attempts);
+    w.KeyString("correlation_id", d.correlation_id);
+    w.Key("diagnostics");
+    Strings(w, d.diagnostics);
+    w.Key("duration_seconds");
+    DurationSeconds(w, d);
+    w.Key("finished_at");
+    Time(w, d.finished_at);
+    w.Key("node");
+    OrNull(w, d.node);
+    w.Key("service");
+    OrNull(w, d.service);
+    w.Key("stages");
+    w.BeginArray();
+    for (const auto& s : d.stages) {
+      w.BeginObject();
+      w.Key("at");
+      Time(w, s.at);
+      w.KeyString("name", s.name);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("started_at");
+    Time(w, d.started_at);
+    w.KeyString("status", DeploymentStatusName(d.status));
+    w.EndObject();
   }
-  return out;
+  w.EndObject();
 }
 
-json Summary(const WorldSnapshot& w) {
-  const WorldSummary& s = w.summary;
-  json by_severity = json::object();
-  for (Severity sev : kAllSeverities) {
-    by_severity[std::string(SeverityName(sev))] = s.active_by_severity[static_cast<size_t>(sev)];
+void Incidents(JsonWriter& w, const Model& m) {
+  w.BeginObject();
+  for (const auto& [id, p] : SortedByKey(m.incidents)) {
+    const IncidentState& i = *p;
+    w.Key(id);
+    w.BeginObject();
+    w.Key("correlation_id");
+    OrNull(w, i.correlation_id);
+    w.Key("diagnostics");
+    Strings(w, i.diagnostics);
+    w.Key("events");
+    w.BeginArray();
+    for (const auto& t : i.events) Time(w, t);
+    w.EndArray();
+    w.KeyString("id", i.id);
+    w.Key("last_occurrence");
+    Time(w, i.last_occurrence);
+    w.KeyString("node", i.node);
+    w.KeyUint("occurrence_count", i.occurrence_count);
+    w.Key("repeat_of");
+    OrNull(w, i.repeat_of);
+    w.Key("resolved_at");
+    Time(w, i.resolved_at);
+    w.KeyString("service", i.service);
+    w.KeyString("severity", SeverityName(i.severity));
+    w.Key("started_at");
+    Time(w, i.started_at);
+    w.KeyString("status", i.active ? "active" : "resolved");
+    w.EndObject();
   }
-  return {
-      {"generated_at", Time(w.generated_at)},
-      {"nodes",
-       {{"total", w.nodes.size()},
-        {"up", s.nodes_up},
-        {"down", s.nodes_down},
-        {"unknown", s.nodes_unknown}}},
-      {"services",
-       {{"total", w.services.size()},
-        {"healthy", s.services_healthy},
-        {"unhealthy", s.services_unhealthy},
-        {"unknown", s.services_unknown}}},
-      {"incidents",
-       {{"active", s.incidents_active},
-        {"resolved", s.incidents_resolved},
-        {"active_by_severity", std::move(by_severity)}}},
-      {"deployments",
-       {{"total", s.deployments_total()},
-        {"running", s.deployments_running},
-        {"succeeded", s.deployments_succeeded},
-        {"failed", s.deployments_failed}}},
-      {"events",
-       {{"processed", w.counters.events_processed},
-        {"rejected", w.counters.events_rejected},
-        {"last_event_at", Time(w.counters.last_event_at)}}},
-      {"checkpoint",
-       {{"file", w.checkpoint_file ? json(*w.checkpoint_file) : json()},
-        {"offset", w.checkpoint_offset}}},
-  };
+  w.EndObject();
+}
+
+void Nodes(JsonWriter& w, const WorldSnapshot& world) {
+  w.BeginObject();
+  for (const auto& n : world.nodes) {  // sorted by name
+    w.Key(n.name);
+    w.BeginObject();
+    w.Key("in_inventory");
+    w.Bool(n.in_inventory);
+    w.Key("last_seen");
+    Time(w, n.last_seen);
+    w.KeyString("name", n.name);
+    w.Key("roles");
+    Strings(w, n.roles);
+    w.Key("stages");
+    w.BeginArray();
+    for (const auto& s : n.stages) {
+      w.BeginObject();
+      w.Key("completed_at");
+      Time(w, s.completed_at);
+      w.KeyString("name", s.name);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.KeyString("status", NodeStatusName(n.status));
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void Services(JsonWriter& w, const WorldSnapshot& world) {
+  w.BeginObject();
+  for (const auto& s : world.services) {  // sorted by "<node>/<service>"
+    w.Key(ServiceKey(s.node, s.service));
+    w.BeginObject();
+    w.Key("active_incident");
+    OrNull(w, s.active_incident);
+    w.Key("in_inventory");
+    w.Bool(s.in_inventory);
+    w.Key("last_check");
+    Time(w, s.last_check);
+    w.Key("last_deployment");
+    OrNull(w, s.last_deployment);
+    w.KeyString("node", s.node);
+    w.KeyString("service", s.service);
+    w.KeyString("status", ServiceStatusName(s.status));
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void Summary(JsonWriter& w, const WorldSnapshot& world) {
+  const WorldSummary& s = world.summary;
+  w.BeginObject();
+  w.Key("checkpoint");
+  w.BeginObject();
+  w.Key("file");
+  if (world.checkpoint_file) {
+    w.String(*world.checkpoint_file);
+  } else {
+    w.Null();
+  }
+  w.KeyUint("offset", world.checkpoint_offset);
+  w.EndObject();
+
+  w.Key("deployments");
+  w.BeginObject();
+  w.KeyUint("failed", s.deployments_failed);
+  w.KeyUint("running", s.deployments_running);
+  w.KeyUint("succeeded", s.deployments_succeeded);
+  w.KeyUint("total", s.deployments_total());
+  w.EndObject();
+
+  w.Key("events");
+  w.BeginObject();
+  w.Key("last_event_at");
+  Time(w, world.counters.last_event_at);
+  w.KeyUint("processed", world.counters.events_processed);
+  w.KeyUint("rejected", world.counters.events_rejected);
+  w.EndObject();
+
+  w.Key("generated_at");
+  Time(w, world.generated_at);
+
+  w.Key("incidents");
+  w.BeginObject();
+  w.KeyUint("active", s.incidents_active);
+  w.Key("active_by_severity");
+  std::vector<std::pair<std::string_view, uint64_t>> by_severity;
+  for (Severity sev : kAllSeverities) {
+    by_severity.emplace_back(SeverityName(sev), s.active_by_severity[static_cast<size_t>(sev)]);
+  }
+  std::sort(by_severity.begin(), by_severity.end());
+  w.BeginObject();
+  for (const auto& [name, count] : by_severity) w.KeyUint(name, count);
+  w.EndObject();
+  w.KeyUint("resolved", s.incidents_resolved);
+  w.EndObject();
+
+  w.Key("nodes");
+  w.BeginObject();
+  w.KeyUint("down", s.nodes_down);
+  w.KeyUint("total", world.nodes.size());
+  w.KeyUint("unknown", s.nodes_unknown);
+  w.KeyUint("up", s.nodes_up);
+  w.EndObject();
+
+  w.Key("services");
+  w.BeginObject();
+  w.KeyUint("healthy", s.services_healthy);
+  w.KeyUint("total", world.services.size());
+  w.KeyUint("unhealthy", s.services_unhealthy);
+  w.KeyUint("unknown", s.services_unknown);
+  w.EndObject();
+  w.EndObject();
 }
 
 }  // namespace
 }  // namespace detail
 
+bool WriteWorldFile(size_t index, const WorldSnapshot& world, const Model& model,
+                    JsonWriter& writer) {
+  switch (index) {
+    case 0: detail::Deployments(writer, model); break;
+    case 1: detail::Incidents(writer, model); break;
+    case 2: detail::Nodes(writer, world); break;
+    case 3: detail::Summary(writer, world); break;
+    default: detail::Services(writer, world); break;
+  }
+  return writer.Finish("\n");
+}
+
 std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world, const Model& model) {
-  return {{
-      {kWorldFileNames[0], detail::Dump(detail::Deployments(model))},
-      {kWorldFileNames[1], detail::Dump(detail::Incidents(model))},
-      {kWorldFileNames[2], detail::Dump(detail::Nodes(world))},
-      {kWorldFileNames[3], detail::Dump(detail::Summary(world))},
-      {kWorldFileNames[4], detail::Dump(detail::Services(world))},
-  }};
+  std::array<WorldFile, 5> files;
+  for (size_t i = 0; i < files.size(); ++i) {
+    JsonWriter writer(JsonWriter::Style::kPretty);
+    WriteWorldFile(i, world, model, writer);
+    files[i] = {kWorldFileNames[i], writer.Take()};
+  }
+  return files;
 }
 
 }  // namespace hlo

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "observer/json_writer.h"
 #include "observer/world_snapshot.h"
 
 namespace hlo {
@@ -19,8 +20,15 @@ struct WorldFile {
 inline constexpr std::array<std::string_view, 5> kWorldFileNames = {
     "deployments.json", "incidents.json", "nodes.json", "runtime-summary.json", "services.json"};
 
-// In kWorldFileNames order. `model` is the one `world` was built from:
-// incidents.json and deployments.json are written from its history.
+// World file kWorldFileNames[index] through `writer` (pretty style), ending
+// with the final newline; returns writer.Finish()'s verdict. `model` is the
+// one `world` was built from: incidents.json and deployments.json are written
+// from its history. Streaming into a writer with a sink keeps a 30 MB file
+// out of memory.
+bool WriteWorldFile(size_t index, const WorldSnapshot& world, const Model& model,
+                    JsonWriter& writer);
+
+// All five, in kWorldFileNames order, as text.
 std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world, const Model& model);
 
 }  // namespace hlo
