@@ -77,8 +77,12 @@ void RecordFailure(Model& model, const std::string& node, const std::string& ser
     IncidentState& incident = model.incidents.at(entry.active_incident);
     ++incident.occurrence_count;
     if (incident.last_occurrence < failure.at) incident.last_occurrence = failure.at;
+    // A vector, not a deque: most incidents hold a few timestamps, and a
+    // deque's 512-byte block each would weigh more than the model's rest.
+    if (incident.events.size() == kMaxIncidentEvents) {
+      incident.events.erase(incident.events.begin());
+    }
     incident.events.push_back(failure.at);
-    if (incident.events.size() > kMaxIncidentEvents) incident.events.pop_front();
     incident.severity = std::max(incident.severity, failure.severity);
     if (incident.correlation_id.empty()) incident.correlation_id = failure.correlation_id;
     AppendUnique(incident.diagnostics, failure.diagnostics);

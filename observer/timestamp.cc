@@ -119,15 +119,15 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
   return utc;
 }
 
-std::string FormatTimestamp(Timestamp t) {
+std::string_view FormatTimestamp(Timestamp t, TimestampBuffer& buffer) {
   const int64_t days = (t.seconds >= 0 ? t.seconds : t.seconds - 86399) / 86400;
   const int64_t secs_of_day = t.seconds - days * 86400;
   int64_t y;
   unsigned m, d;
   detail::CivilFromDays(days, y, m, d);
+  char* const begin = buffer.data;
+  char* p = begin;
   if (y >= 0 && y <= 9999 && t.nanos >= 0 && t.nanos < 1'000'000'000) {  // no printf
-    char buf[40];
-    char* p = buf;
     auto digits = [&p](int64_t v, int width) {
       for (int i = width - 1; i >= 0; --i) {
         p[i] = static_cast<char>('0' + v % 10);
@@ -152,24 +152,27 @@ std::string FormatTimestamp(Timestamp t) {
       while (p[-1] == '0') --p;
     }
     *p++ = 'Z';
-    return std::string(buf, p);
+    return std::string_view(begin, static_cast<size_t>(p - begin));
   }
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d,
-                        static_cast<long long>(secs_of_day / 3600),
-                        static_cast<long long>(secs_of_day / 60 % 60),
-                        static_cast<long long>(secs_of_day % 60));
-  std::string out(buf, static_cast<size_t>(n));
-  if (t.nanos != 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof frac, ".%09d", t.nanos);
-    std::string f(frac);
-    while (f.back() == '0') f.pop_back();
-    out += f;
+  // Outside what events can carry (e.g. a clock far off): the slow way.
+  const int n = std::snprintf(begin, sizeof buffer.data, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                              static_cast<long long>(y), m, d,
+                              static_cast<long long>(secs_of_day / 3600),
+                              static_cast<long long>(secs_of_day / 60 % 60),
+                              static_cast<long long>(secs_of_day % 60));
+  size_t size = n > 0 ? static_cast<size_t>(n) : 0;
+  if (t.nanos != 0 && size + 12 < sizeof buffer.data) {
+    const int f = std::snprintf(begin + size, sizeof buffer.data - size, ".%09d", t.nanos);
+    if (f > 0) size += static_cast<size_t>(f);
+    while (begin[size - 1] == '0') --size;
   }
-  out += 'Z';
-  return out;
+  if (size < sizeof buffer.data) begin[size++] = 'Z';
+  return std::string_view(begin, size);
+}
+
+std::string FormatTimestamp(Timestamp t) {
+  TimestampBuffer buffer;
+  return std::string(FormatTimestamp(t, buffer));
 }
 
 std::optional<Duration> ParseDuration(std::string_view s) {

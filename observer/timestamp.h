@@ -30,6 +30,13 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text);
 // trailing zeros.
 std::string FormatTimestamp(Timestamp t);
 
+// The same text written into `buffer`, without allocating; the view points
+// into it. For writers of a million timestamps.
+struct TimestampBuffer {
+  char data[64];
+};
+std::string_view FormatTimestamp(Timestamp t, TimestampBuffer& buffer);
+
 // A signed span of time in nanoseconds.
 struct Duration {
   int64_t nanos = 0;

@@ -1,7 +1,6 @@
 #include "observer/world_reader.h"
 
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include <simdjson.h>
@@ -70,11 +69,12 @@ Problem ReadStrings(element v, std::vector<std::string>& out) {
 
 // Apply drops only the oldest one per occurrence, so a longer list would stay
 // longer than the cap forever.
-Problem ReadEvents(element v, std::deque<Timestamp>& out) {
+Problem ReadEvents(element v, std::vector<Timestamp>& out) {
   simdjson::dom::array items;
   if (v.get(items) != simdjson::SUCCESS) return "not an array";
   if (items.size() > kMaxIncidentEvents) return "more events than kept";
   out.clear();
+  out.reserve(items.size());
   for (const element item : items) {
     if (ReadTime(item, out.emplace_back()) != nullptr) return "not an array of timestamps";
   }

@@ -12,7 +12,10 @@ namespace {
 // byte-identical to nlohmann's dump(2) of the same document, whose objects
 // are std::maps (world_serializer_test and the golden files hold us to it).
 
-void Time(JsonWriter& w, Timestamp t) { w.String(FormatTimestamp(t)); }
+void Time(JsonWriter& w, Timestamp t) {
+  TimestampBuffer buffer;
+  w.String(FormatTimestamp(t, buffer));
+}
 void Time(JsonWriter& w, const std::optional<Timestamp>& t) {
   if (t) {
     Time(w, *t);

@@ -149,7 +149,7 @@ TEST(IncidentTest, FailureWhileActiveAddsToIt) {
   EXPECT_EQ(incident.occurrence_count, 3u);
   EXPECT_EQ(incident.started_at, T("2026-05-12T12:05:00Z"));
   EXPECT_EQ(incident.last_occurrence, T("2026-05-12T12:07:00Z"));
-  EXPECT_EQ(incident.events, (std::deque<Timestamp>{T("2026-05-12T12:05:00Z"),
+  EXPECT_EQ(incident.events, (std::vector<Timestamp>{T("2026-05-12T12:05:00Z"),
                                                     T("2026-05-12T12:06:00Z"),
                                                     T("2026-05-12T12:07:00Z")}));
 }
