@@ -56,7 +56,9 @@ struct Daemon::Impl {
   size_t notices_logged = 0;
 
   explicit Impl(const Config& c)
-      : config(c), inventory(c.inventory), observer({c.root, inventory.current()}) {}
+      : config(c),
+        inventory(c.inventory),
+        observer({c.root, inventory.current(), /*skip_unchanged_history=*/true}) {}
 
   // One batch: read what is new, write the world and checkpoint when
   // anything changed (or the clock moved a node's status), publish.

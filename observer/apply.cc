@@ -1,6 +1,7 @@
 #include "observer/apply.h"
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 namespace hlo {
@@ -71,6 +72,7 @@ struct Failure {
 
 void RecordFailure(Model& model, const std::string& node, const std::string& service,
                    const Failure& failure) {
+  model.revisions.incidents = NextHistoryRevision();
   ServiceState& entry = ServiceEntry(model, node, service);
   KeepLatest(entry.last_check, failure.at);
   if (!entry.active_incident.empty()) {
@@ -113,6 +115,7 @@ void HealthSignal(ServiceState& entry, Timestamp at) {
 
 void Recover(Model& model, ServiceState& entry, Timestamp at) {
   if (!entry.active_incident.empty()) {
+    model.revisions.incidents = NextHistoryRevision();
     IncidentState& incident = model.incidents.at(entry.active_incident);
     incident.active = false;
     incident.resolved_at = at;
@@ -152,6 +155,7 @@ std::vector<std::string> NormalizedDiagnostics(const Event& event, const ApplyCo
 }
 
 void ApplyDeployment(Model& model, const Event& event, const ApplyContext& context) {
+  model.revisions.deployments = NextHistoryRevision();
   auto [it, created] = model.deployments.try_emplace(event.correlation_id);
   DeploymentState& dep = it->second;
   const Timestamp at = event.timestamp;
@@ -242,6 +246,11 @@ bool PushComponents(std::string_view path, std::vector<std::string_view>& stack)
 
 }  // namespace
 }  // namespace detail
+
+uint64_t NextHistoryRevision() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
 
 std::string NormalizeDiagnosticsPath(const std::string& path, const std::string& logs_dir) {
   std::vector<std::string_view> stack;

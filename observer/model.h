@@ -137,6 +137,17 @@ struct ServiceIndex {
   friend bool operator==(const ServiceIndex&, const ServiceIndex&) { return true; }
 };
 
+// Marks of the last change to the history maps, so that a writer can tell an
+// unchanged incidents.json or deployments.json (see WorldWriter). Drawn from
+// NextHistoryRevision, so a value never repeats within a process; 0 = not
+// changed since the model was created. Not part of the model's identity.
+struct HistoryRevisions {
+  uint64_t incidents = 0, deployments = 0;
+
+  friend bool operator==(const HistoryRevisions&, const HistoryRevisions&) { return true; }
+};
+uint64_t NextHistoryRevision();
+
 struct Model {
   StringMap<NodeState> nodes;              // by name
   StringMap<ServiceState> services;        // by ServiceKey
@@ -144,6 +155,7 @@ struct Model {
   StringMap<DeploymentState> deployments;  // by correlation_id
   Counters counters;
   ServiceIndex service_index;
+  HistoryRevisions revisions;
 
   friend bool operator==(const Model&, const Model&) = default;
 };

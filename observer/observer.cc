@@ -42,68 +42,6 @@ bool EnsureDirectory(const std::filesystem::path& dir, std::string* error) {
 }  // namespace
 }  // namespace detail
 
-void WorldDigest::Mix(uint64_t word) {
-  h_ = (h_ ^ word) * 0x9e3779b97f4a7c15ULL;
-  h_ ^= h_ >> 29;
-}
-
-void WorldDigest::Add(std::string_view bytes) {
-  length_ += bytes.size();
-  if (pending_size_ > 0) {
-    const size_t take = std::min(bytes.size(), sizeof pending_ - pending_size_);
-    std::memcpy(pending_ + pending_size_, bytes.data(), take);
-    pending_size_ += take;
-    bytes.remove_prefix(take);
-    if (pending_size_ < sizeof pending_) return;
-    uint64_t word;
-    std::memcpy(&word, pending_, sizeof word);
-    Mix(word);
-    pending_size_ = 0;
-  }
-  while (bytes.size() >= sizeof(uint64_t)) {
-    uint64_t word;
-    std::memcpy(&word, bytes.data(), sizeof word);
-    Mix(word);
-    bytes.remove_prefix(sizeof word);
-  }
-  std::memcpy(pending_, bytes.data(), bytes.size());
-  pending_size_ = bytes.size();
-}
-
-void WorldDigest::Seal() {
-  if (pending_size_ > 0) {
-    uint64_t word = 0;
-    std::memcpy(&word, pending_, pending_size_);
-    Mix(word);
-    pending_size_ = 0;
-  }
-  Mix(length_);
-  length_ = 0;
-}
-
-void WorldDigest::BeginFile(std::string_view name) {
-  Add(name);
-  Seal();
-}
-
-void WorldDigest::EndFile() { Seal(); }
-
-std::string WorldDigest::Hex() const {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
-  return buf;
-}
-
-std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::string>>& files) {
-  WorldDigest digest;
-  for (const auto& [name, content] : files) {
-    digest.BeginFile(name);
-    digest.Add(content);
-    digest.EndFile();
-  }
-  return digest.Hex();
-}
-
 Observer::Observer(ObserverOptions options) {
   std::error_code ec;
   root_ = std::filesystem::absolute(options.root, ec).lexically_normal();
@@ -115,6 +53,8 @@ Observer::Observer(ObserverOptions options) {
   world_dir_ = root_ / "world";
   context_.logs_dir = (root_ / "logs").string();
   context_.inventory = options.inventory;
+  skip_unchanged_history_ = options.skip_unchanged_history;
+  world_writer_ = WorldWriter(world_dir_);
 }
 
 bool Observer::Open(std::string* error) {
@@ -161,6 +101,8 @@ bool Observer::Open(std::string* error) {
     ScheduleReplay("world files do not match the checkpoint", /*count=*/true);
     return true;
   }
+  // Unknown to this process's writer: the first commit writes every file.
+  checkpoint_.model.revisions = {NextHistoryRevision(), NextHistoryRevision()};
   const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
   const uint64_t rejected_size = std::filesystem::file_size(rejected, ec);
   if ((ec ? 0 : rejected_size) < checkpoint_.rejected_log_bytes) {
@@ -178,6 +120,7 @@ void Observer::ScheduleReplay(const std::string& reason, bool count) {
   checkpoint_.rebuilds = rebuilds;
   replay_pending_ = true;
   replay_reason_ = reason;
+  world_writer_.Forget();
   rewrite_rejected_log_ = true;
   pending_rejected_.clear();
 }
@@ -367,25 +310,10 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
 
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.
-  // Each file is streamed to its temporary file and digested on the way,
-  // so the 30 MB of a big world are never held in memory.
-  WorldDigest digest;
-  std::vector<FileToWrite> writes;
-  for (size_t i = 0; i < kWorldFileNames.size(); ++i) {
-    auto produce = [&, i](const ByteWriter& write) {
-      digest.BeginFile(kWorldFileNames[i]);
-      JsonWriter writer(JsonWriter::Style::kPretty, [&](std::string_view bytes) {
-        digest.Add(bytes);
-        return write(bytes);
-      });
-      const bool ok = WriteWorldFile(i, world, checkpoint_.model, writer);
-      digest.EndFile();
-      return ok;
-    };
-    writes.push_back({world_dir_ / kWorldFileNames[i], {}, std::move(produce)});
+  if (!world_writer_.Write(world, checkpoint_.model, skip_unchanged_history_, error)) {
+    return false;
   }
-  if (!WriteFilesAtomic(writes, error)) return false;
-  checkpoint_.world_digest = digest.Hex();
+  checkpoint_.world_digest = world_writer_.digest();
   return WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
                          error);
 }

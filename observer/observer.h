@@ -22,12 +22,17 @@
 #include "observer/line_parser_pipeline.h"
 #include "observer/stage_markers.h"
 #include "observer/world_snapshot.h"
+#include "observer/world_writer.h"
 
 namespace hlo {
 
 struct ObserverOptions {
   std::filesystem::path root;            // --root; made absolute by the observer
   const Inventory* inventory = nullptr;  // optional; must outlive the observer
+  // `run`: leave incidents.json and deployments.json alone when their part
+  // of the model has not changed since this observer wrote them (`once`
+  // rewrites every world file, as the contract says).
+  bool skip_unchanged_history = false;
 };
 
 // A rejected event as reported to the operator and to rejected-events.jsonl.
@@ -99,31 +104,10 @@ class Observer {
   bool rewrite_rejected_log_ = false;  // the log is rewritten after a replay
   std::string pending_rejected_;       // rejected-events.jsonl lines not yet written
   std::vector<std::string> notices_;
+  bool skip_unchanged_history_ = false;
+  WorldWriter world_writer_{""};
 };
 
-// A 64-bit fingerprint of the world files' names and bytes, fed file by
-// file, each in as many pieces as it comes (the result does not depend on
-// how a file is cut into pieces). It guards against accidental mismatch
-// (a kill between the world files and the checkpoint, a hand edit), not
-// against an adversary. Eight bytes per step: it runs at memory speed.
-class WorldDigest {
- public:
-  void BeginFile(std::string_view name);
-  void Add(std::string_view bytes);
-  void EndFile();
-  std::string Hex() const;  // 16 lowercase hex digits
 
- private:
-  void Mix(uint64_t word);
-  void Seal();  // ends a name or a file: the pending bytes and the length
-
-  uint64_t h_ = 1469598103934665603ULL;
-  uint64_t length_ = 0;  // of the name or file being fed
-  unsigned char pending_[8] = {};
-  size_t pending_size_ = 0;
-};
-
-// WorldDigest of whole files; missing files count as such.
-std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::string>>& files);
 
 }  // namespace hlo
