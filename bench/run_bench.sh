@@ -435,7 +435,7 @@ if [[ -x $CORE ]]; then
   figure "ParseEventLine (events/s)" "$(core_num BM_ParseEventLine items_per_second 1 0)"
   figure "ParseEventLine (MB/s)" "$(core_num BM_ParseEventLine bytes_per_second 1e6 1)"
   figure "Apply, pre-parsed (events/s)" "$(core_num BM_Apply items_per_second 1 0)"
-  for b in BuildSnapshot SerializeWorld SerializeCheckpoint ParseCheckpoint; do
+  for b in BuildSnapshot BuildSnapshotKeptHistory SerializeWorld SerializeCheckpoint ParseCheckpoint; do
     figure "$b, $CORE_WORLD world (ms)" "$(core_num "BM_$b" cpu_time 1 1)"
   done
   figure "DigestWorldFiles, $CORE_WORLD world (ms)" "$(core_num BM_DigestWorldFiles cpu_time 1 1)"

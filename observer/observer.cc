@@ -121,6 +121,7 @@ void Observer::ScheduleReplay(const std::string& reason, bool count) {
   replay_pending_ = true;
   replay_reason_ = reason;
   world_writer_.Forget();
+  history_.reset();
   rewrite_rejected_log_ = true;
   pending_rejected_.clear();
 }
@@ -278,6 +279,14 @@ WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
   in.stale_after = stale_after;
   in.checkpoint_file = checkpoint_.file;
   in.checkpoint_offset = checkpoint_.offset;
+  // The history's summary is kept between batches: only Apply moves the
+  // revisions, and a replay starts a new model (and drops it).
+  const Model& model = checkpoint_.model;
+  if (!history_ || history_->incidents_revision != model.revisions.incidents ||
+      history_->deployments_revision != model.revisions.deployments) {
+    history_ = SummarizeHistory(model);
+  }
+  in.history = &*history_;
   return BuildSnapshot(in);
 }
 

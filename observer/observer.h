@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,7 @@ class Observer {
   std::string pending_rejected_;       // rejected-events.jsonl lines not yet written
   std::vector<std::string> notices_;
   bool skip_unchanged_history_ = false;
+  mutable std::optional<HistorySummary> history_;  // for Snapshot()
   WorldWriter world_writer_{""};
 };
 

@@ -112,7 +112,7 @@ std::vector<ServiceView> Services(const SnapshotInputs& in) {
   return out;
 }
 
-WorldSummary Summarize(const WorldSnapshot& w, const Model& model) {
+WorldSummary Summarize(const WorldSnapshot& w, const HistorySummary& history) {
   WorldSummary s;
   for (const auto& n : w.nodes) {
     (n.status == NodeStatus::kUp     ? s.nodes_up
@@ -124,19 +124,12 @@ WorldSummary Summarize(const WorldSnapshot& w, const Model& model) {
      : v.status == ServiceStatus::kUnhealthy ? s.services_unhealthy
                                              : s.services_unknown)++;
   }
-  for (const auto& [id, incident] : model.incidents) {
-    if (incident.active) {
-      ++s.incidents_active;
-      ++s.active_by_severity[static_cast<size_t>(incident.severity)];
-    } else {
-      ++s.incidents_resolved;
-    }
-  }
-  for (const auto& [id, dep] : model.deployments) {
-    (dep.status == DeploymentStatus::kRunning     ? s.deployments_running
-     : dep.status == DeploymentStatus::kSucceeded ? s.deployments_succeeded
-                                                  : s.deployments_failed)++;
-  }
+  s.incidents_active = history.incidents_active;
+  s.incidents_resolved = history.incidents_resolved;
+  s.active_by_severity = history.active_by_severity;
+  s.deployments_running = history.deployments_running;
+  s.deployments_succeeded = history.deployments_succeeded;
+  s.deployments_failed = history.deployments_failed;
   return s;
 }
 
@@ -170,20 +163,42 @@ std::string_view DeploymentStatusName(DeploymentStatus s) {
   return "failed";
 }
 
+HistorySummary SummarizeHistory(const Model& model) {
+  HistorySummary h;
+  h.incidents_revision = model.revisions.incidents;
+  h.deployments_revision = model.revisions.deployments;
+  for (const auto& [id, incident] : model.incidents) {
+    if (incident.active) {
+      ++h.incidents_active;
+      ++h.active_by_severity[static_cast<size_t>(incident.severity)];
+      h.active_incidents.push_back(incident);
+    } else {
+      ++h.incidents_resolved;
+    }
+  }
+  std::sort(h.active_incidents.begin(), h.active_incidents.end(),
+            [](const IncidentState& a, const IncidentState& b) { return a.id < b.id; });
+  for (const auto& [id, dep] : model.deployments) {
+    (dep.status == DeploymentStatus::kRunning     ? h.deployments_running
+     : dep.status == DeploymentStatus::kSucceeded ? h.deployments_succeeded
+                                                  : h.deployments_failed)++;
+  }
+  return h;
+}
+
 WorldSnapshot BuildSnapshot(const SnapshotInputs& in) {
   WorldSnapshot w;
   w.generated_at = in.now;
   w.nodes = detail::Nodes(in);
   w.services = detail::Services(in);
-  for (const auto& [id, incident] : in.model->incidents) {
-    if (incident.active) w.active_incidents.push_back(incident);
-  }
-  std::sort(w.active_incidents.begin(), w.active_incidents.end(),
-            [](const IncidentState& a, const IncidentState& b) { return a.id < b.id; });
+  std::optional<HistorySummary> computed;
+  if (in.history == nullptr) computed = SummarizeHistory(*in.model);
+  const HistorySummary& history = in.history != nullptr ? *in.history : *computed;
+  w.active_incidents = history.active_incidents;
   w.counters = in.model->counters;
   w.checkpoint_file = in.checkpoint_file;
   w.checkpoint_offset = in.checkpoint_offset;
-  w.summary = detail::Summarize(w, *in.model);
+  w.summary = detail::Summarize(w, history);
   return w;
 }
 

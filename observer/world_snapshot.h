@@ -71,6 +71,19 @@ struct WorldSnapshot {
   WorldSummary summary;
 };
 
+// What the snapshot needs from the history (incidents and deployments):
+// walking 50,000 entries after every batch would dominate `run`'s time to
+// /metrics, so the observer keeps this between batches and recomputes it only
+// when the model's history revisions moved (see HistoryRevisions).
+struct HistorySummary {
+  uint64_t incidents_revision = 0, deployments_revision = 0;  // of its model
+  std::vector<IncidentState> active_incidents;  // sorted by id
+  uint64_t incidents_active = 0, incidents_resolved = 0;
+  std::array<uint64_t, 4> active_by_severity{};  // indexed by Severity
+  uint64_t deployments_running = 0, deployments_succeeded = 0, deployments_failed = 0;
+};
+HistorySummary SummarizeHistory(const Model& model);
+
 struct SnapshotInputs {
   const Model* model = nullptr;            // required
   const Inventory* inventory = nullptr;    // optional
@@ -79,6 +92,8 @@ struct SnapshotInputs {
   Duration stale_after{600'000'000'000};  // --node-stale-after, default 10m
   std::optional<std::string> checkpoint_file;
   uint64_t checkpoint_offset = 0;
+  // SummarizeHistory(*model), when the caller has it; computed when null.
+  const HistorySummary* history = nullptr;
 };
 
 // Pure: the same inputs give the same snapshot.
