@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <vector>
 
 namespace hlo {
@@ -54,13 +55,18 @@ const std::vector<std::string>& NodesWithService(Model& model, const std::string
 
 std::string NewIncidentId(const Model& model, Timestamp started, const std::string& node,
                           const std::string& service) {
-  const std::string base =
-      "inc-" + std::to_string(FloorSeconds(started)) + "-" + node + "-" + service;
-  std::string id = base;
-  for (int suffix = 2; model.incidents.count(id) > 0; ++suffix) {
-    id = base + "-" + std::to_string(suffix);
+  char seconds[24];
+  const auto [end, ec] = std::to_chars(seconds, seconds + sizeof seconds, FloorSeconds(started));
+  std::string id;
+  id.reserve(4 + static_cast<size_t>(end - seconds) + 1 + node.size() + 1 + service.size() + 4);
+  id.append("inc-").append(seconds, end).append(1, '-').append(node).append(1, '-').append(service);
+  if (model.incidents.count(id) == 0) return id;
+  const size_t base = id.size();
+  for (int suffix = 2;; ++suffix) {
+    id.resize(base);
+    id.append(1, '-').append(std::to_string(suffix));
+    if (model.incidents.count(id) == 0) return id;
   }
-  return id;
 }
 
 struct Failure {
