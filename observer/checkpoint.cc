@@ -3,9 +3,10 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "observer/event_parser.h"
+#include "observer/json_writer.h"
 #include "observer/model_codec.h"
 #include "observer/world_reader.h"
 
@@ -44,88 +45,168 @@ std::string FromHex(std::string_view hex) {
 // A file's entry: [offset, lines] or, with a fingerprint, [offset, lines,
 // fingerprint, stamp in hex]. Readers of older checkpoints ignore the extra
 // elements; an entry without them is simply not checked.
-nlohmann::json EncodeProgress(const FileProgress& p) {
-  nlohmann::json slot = nlohmann::json::array({p.offset, p.lines});
+void WriteProgress(JsonWriter& out, const FileProgress& p) {
+  out.BeginArray();
+  out.Uint(p.offset);
+  out.Uint(p.lines);
   if (!p.fingerprint.empty()) {
     char stamp[17];
     std::snprintf(stamp, sizeof stamp, "%016llx", static_cast<unsigned long long>(p.stamp));
-    slot.push_back(p.fingerprint);
-    slot.push_back(stamp);
+    out.String(p.fingerprint);
+    out.String(stamp);
   }
-  return slot;
+  out.EndArray();
 }
 
-FileProgress DecodeProgress(const nlohmann::json& slot) {
-  FileProgress p(slot.at(0).get<uint64_t>(), slot.at(1).get<uint64_t>());
-  if (slot.size() >= 4) {
-    p.fingerprint = slot.at(2).get<std::string>();
-    p.stamp = std::stoull(slot.at(3).get<std::string>(), nullptr, 16);
+// One of `files` keyed by name (the UTF-8 names) or by hex (the others).
+// Hex keeps the byte order of names, so both come out sorted.
+void WriteFiles(JsonWriter& out, const std::map<std::string, FileProgress>& files, bool utf8) {
+  out.BeginObject();
+  for (const auto& [name, p] : files) {
+    if (IsValidUtf8(name) != utf8) continue;
+    out.Key(utf8 ? name : ToHex(name));
+    WriteProgress(out, p);
+  }
+  out.EndObject();
+}
+
+// What is wrong with the checkpoint; thrown on the way down, caught by
+// ParseCheckpoint.
+[[noreturn]] void Refuse(const std::string& what) { throw std::invalid_argument(what); }
+
+simdjson::dom::element At(simdjson::dom::object object, std::string_view key) {
+  simdjson::dom::element value;
+  if (object.at_key(key).get(value) != simdjson::SUCCESS) {
+    Refuse("missing field '" + std::string(key) + "'");
+  }
+  return value;
+}
+
+template <class T>
+T As(simdjson::dom::element value, std::string_view what) {
+  T out;
+  if (value.get(out) != simdjson::SUCCESS) Refuse("'" + std::string(what) + "' is mistyped");
+  return out;
+}
+
+uint64_t ParseStamp(std::string_view hex) {
+  if (hex.empty() || hex.size() > 16) Refuse("bad stamp in a file entry");
+  uint64_t stamp = 0;
+  for (const char c : hex) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0) Refuse("bad stamp in a file entry");
+    stamp = stamp << 4 | static_cast<uint64_t>(digit);
+  }
+  return stamp;
+}
+
+FileProgress ReadProgress(simdjson::dom::element slot) {
+  simdjson::dom::element items[4];
+  size_t n = 0;
+  for (const simdjson::dom::element item : As<simdjson::dom::array>(slot, "files")) {
+    if (n < 4) items[n] = item;
+    ++n;
+  }
+  if (n < 2) Refuse("a file entry is too short");
+  FileProgress p(As<uint64_t>(items[0], "files"), As<uint64_t>(items[1], "files"));
+  if (n >= 4) {
+    p.fingerprint = std::string(As<std::string_view>(items[2], "files"));
+    p.stamp = ParseStamp(As<std::string_view>(items[3], "files"));
   }
   return p;
+}
+
+// Entries come sorted (see WriteFiles), so each is placed at the end without
+// a search; a hand-sorted file would only be slower.
+void ReadFiles(simdjson::dom::element value, bool hex, std::map<std::string, FileProgress>& files) {
+  for (const simdjson::dom::key_value_pair entry : As<simdjson::dom::object>(value, "files")) {
+    std::string name = hex ? FromHex(entry.key) : std::string(entry.key);
+    files.insert_or_assign(files.end(), std::move(name), ReadProgress(entry.value));
+  }
 }
 
 }  // namespace
 }  // namespace detail
 
 std::string SerializeCheckpoint(const Checkpoint& c) {
-  using nlohmann::json;
-  json files = json::object();
-  json files_hex = json::object();
-  for (const auto& [name, p] : c.files) {
-    json& slot = IsValidUtf8(name) ? files[name] : files_hex[detail::ToHex(name)];
-    slot = detail::EncodeProgress(p);
-  }
-  json j = {{"version", kCheckpointVersion},
-            {"file", c.file ? json(*c.file) : json()},
-            {"offset", c.offset},
-            {"events_processed", c.model.counters.events_processed},
-            {"events_rejected", c.model.counters.events_rejected},
-            {"rebuilds", c.rebuilds},
-            {"rejected_log_bytes", c.rejected_log_bytes},
-            {"world_digest", c.world_digest},
-            {"incidents", c.model.incidents.size()},
-            {"deployments", c.model.deployments.size()},
-            {"files", files},
-            {"model", EncodeModel(c.model)}};
-  if (!files_hex.empty()) j["files_hex"] = std::move(files_hex);
-  if (c.file && !IsValidUtf8(*c.file)) j["file_hex"] = detail::ToHex(*c.file);
+  bool any_hex = c.file && !IsValidUtf8(*c.file);
+  for (const auto& [name, p] : c.files) any_hex = any_hex || !IsValidUtf8(name);
+  JsonWriter out(JsonWriter::Style::kCompact);
+  out.BeginObject();  // keys in sorted order, as JsonWriter needs them
+  out.KeyUint("deployments", c.model.deployments.size());
+  out.KeyUint("events_processed", c.model.counters.events_processed);
+  out.KeyUint("events_rejected", c.model.counters.events_rejected);
   // `file` of a non-UTF-8 name is shown with U+FFFD; file_hex is the truth.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  out.Key("file");
+  if (c.file) {
+    out.String(*c.file);
+  } else {
+    out.Null();
+  }
+  if (c.file && !IsValidUtf8(*c.file)) out.KeyString("file_hex", detail::ToHex(*c.file));
+  out.Key("files");
+  detail::WriteFiles(out, c.files, /*utf8=*/true);
+  if (any_hex) {
+    out.Key("files_hex");
+    detail::WriteFiles(out, c.files, /*utf8=*/false);
+  }
+  out.KeyUint("incidents", c.model.incidents.size());
+  out.Key("model");
+  WriteModel(out, c.model);
+  out.KeyUint("offset", c.offset);
+  out.KeyUint("rebuilds", c.rebuilds);
+  out.KeyUint("rejected_log_bytes", c.rejected_log_bytes);
+  out.Key("version");
+  out.Int(kCheckpointVersion);
+  out.KeyString("world_digest", c.world_digest);
+  out.EndObject();
+  out.Finish("\n");
+  return out.Take();
 }
 
 std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* error) {
-  using nlohmann::json;
-  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  using detail::As;
+  using detail::At;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object j;
+  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS ||
+      root.get(j) != simdjson::SUCCESS) {
     if (error) *error = "not a JSON object";
     return std::nullopt;
   }
   try {
-    if (j.at("version").get<int>() != kCheckpointVersion) {
+    int64_t version = 0;
+    if (At(j, "version").get(version) != simdjson::SUCCESS || version != kCheckpointVersion) {
       if (error) *error = "unsupported checkpoint version";
       return std::nullopt;
     }
     Checkpoint c;
-    if (!j.at("file").is_null()) c.file = j.at("file").get<std::string>();
-    if (j.contains("file_hex")) c.file = detail::FromHex(j.at("file_hex").get<std::string>());
-    c.offset = j.at("offset").get<uint64_t>();
-    for (const auto& [name, p] : j.at("files").items()) {
-      c.files[name] = detail::DecodeProgress(p);
+    const simdjson::dom::element file = At(j, "file");
+    if (!file.is_null()) c.file = std::string(As<std::string_view>(file, "file"));
+    simdjson::dom::element file_hex;
+    if (j.at_key("file_hex").get(file_hex) == simdjson::SUCCESS) {
+      c.file = detail::FromHex(As<std::string_view>(file_hex, "file_hex"));
     }
-    if (j.contains("files_hex")) {
-      for (const auto& [hex, p] : j.at("files_hex").items()) {
-        c.files[detail::FromHex(hex)] = detail::DecodeProgress(p);
-      }
+    c.offset = As<uint64_t>(At(j, "offset"), "offset");
+    detail::ReadFiles(At(j, "files"), /*hex=*/false, c.files);
+    simdjson::dom::element files_hex;
+    if (j.at_key("files_hex").get(files_hex) == simdjson::SUCCESS) {
+      detail::ReadFiles(files_hex, /*hex=*/true, c.files);
     }
-    c.rebuilds = j.at("rebuilds").get<uint64_t>();
-    c.rejected_log_bytes = j.at("rejected_log_bytes").get<uint64_t>();
-    c.world_digest = j.at("world_digest").get<std::string>();
-    std::optional<Model> model = DecodeModel(j.at("model"), error);
+    c.rebuilds = As<uint64_t>(At(j, "rebuilds"), "rebuilds");
+    c.rejected_log_bytes = As<uint64_t>(At(j, "rejected_log_bytes"), "rejected_log_bytes");
+    c.world_digest = std::string(As<std::string_view>(At(j, "world_digest"), "world_digest"));
+    std::optional<Model> model = ReadModel(At(j, "model"), error);
     if (!model) return std::nullopt;
     c.model = std::move(*model);
-    c.expected_incidents = j.at("incidents").get<uint64_t>();
-    c.expected_deployments = j.at("deployments").get<uint64_t>();
-    if (j.at("events_processed").get<uint64_t>() != c.model.counters.events_processed) {
+    c.expected_incidents = As<uint64_t>(At(j, "incidents"), "incidents");
+    c.expected_deployments = As<uint64_t>(At(j, "deployments"), "deployments");
+    if (As<uint64_t>(At(j, "events_processed"), "events_processed") !=
+        c.model.counters.events_processed) {
       if (error) *error = "events_processed disagrees with the model";
       return std::nullopt;
     }

@@ -8,16 +8,18 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
+#include "observer/json_writer.h"
 #include "observer/model.h"
 
 namespace hlo {
 
-nlohmann::json EncodeModel(const Model& model);
+// Writes the model as one JSON object (keys sorted, as JsonWriter requires).
+void WriteModel(JsonWriter& out, const Model& model);
 
-// A model without history; nullopt (and *error set) when `j` is not a model
-// this version wrote.
-std::optional<Model> DecodeModel(const nlohmann::json& j, std::string* error);
+// A model without history; nullopt (and *error set) when `value` is not a
+// model this version wrote.
+std::optional<Model> ReadModel(simdjson::dom::element value, std::string* error);
 
 }  // namespace hlo

@@ -1,6 +1,7 @@
 // The checkpoint's encoding (CONTRACT §3, §4 replay, §6): a lossless
 // round-trip of the model and read positions; anything else is refused
 // with a reason, never a throw.
+#include <cstdio>
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -290,6 +291,75 @@ TEST(CheckpointTest, InconsistentOrMistypedContentIsRefused) {
     j["files_hex"] = {{"zz", json::array({1, 1})}};
   });
   ExpectRefusedAfter("hex name odd", [](json& j) { j["file_hex"] = "abc"; });
+  ExpectRefusedAfter("negative offset", [](json& j) { j["offset"] = -1; });
+  ExpectRefusedAfter("fractional count", [](json& j) { j["rebuilds"] = 1.5; });
+  ExpectRefusedAfter("file entry too short", [](json& j) {
+    j["files"]["2026-05-12-a.json"] = json::array({512});
+  });
+  ExpectRefusedAfter("stamp not hex", [](json& j) {
+    j["files"]["2026-05-12-b.jsonl"] = json::array({8192, 77, "00ff", "xyz"});
+  });
+  ExpectRefusedAfter("service without node", [](json& j) {
+    j["model"]["services"].begin().value().erase("node");
+  });
+  ExpectRefusedAfter("node seen at a string", [](json& j) {
+    j["model"]["nodes"]["saturn"] = json::array({"2026-05-12T12:00:00Z", false});
+  });
+}
+
+// The text is what a JSON DOM's compact dump of it would be: keys sorted,
+// no spaces. Checkpoints written before the streaming writer had exactly
+// these bytes.
+TEST(CheckpointTest, TextIsCompactJsonWithSortedKeys) {
+  Checkpoint c = Sample();
+  c.files["z-\xff.jsonl"] = {10, 2};
+  c.files["y.jsonl"].fingerprint = "0123456789abcdef";
+  c.files["y.jsonl"].stamp = 0xfedcba9876543210ULL;
+  const std::string text = SerializeCheckpoint(c);
+  EXPECT_EQ(text, json::parse(text).dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+TEST(CheckpointTest, RoundTripsManyFiles) {
+  Checkpoint original = Sample();
+  for (int i = 0; i < 20000; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, i % 1000 == 7 ? "e-%06d-\xfe.jsonl" : "e-%06d.json", i);
+    FileProgress& p = original.files[name];
+    p = {static_cast<uint64_t>(i) * 211, 1};
+    if (i % 3 == 0) {
+      p.fingerprint = "00000000000000" + std::to_string(i % 100);
+      p.stamp = static_cast<uint64_t>(i) << 40;
+    }
+  }
+  std::string error;
+  const std::optional<Checkpoint> parsed = Resume(original, &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  ExpectSame(original, *parsed);
+}
+
+// Files are written sorted and read in one pass assuming so; a checkpoint
+// sorted otherwise (by hand) must still read the same.
+TEST(CheckpointTest, FilesInAnotherOrderAreReadTheSame) {
+  Checkpoint original = Sample();
+  original.files["0.json"] = {3, 1};
+  original.files["zzz.jsonl"] = {9, 4};
+  const std::string text = SerializeCheckpoint(original);
+  const json files = json::parse(text).at("files");
+  std::string reversed = "{";
+  for (auto it = files.items().begin(); it != files.items().end(); ++it) {
+    reversed.insert(1, json(it.key()).dump() + ":" + it.value().dump() +
+                           (reversed.size() > 1 ? "," : ""));
+  }
+  reversed += "}";
+  std::string edited = text;
+  const size_t at = edited.find(files.dump());
+  ASSERT_NE(at, std::string::npos);
+  edited.replace(at, files.dump().size(), reversed);
+  ASSERT_NE(edited, text);
+  std::string error;
+  const std::optional<Checkpoint> parsed = Parse(edited, &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  EXPECT_EQ(parsed->files, original.files);
 }
 
 TEST(CheckpointTest, TextLeavesHistoryToTheWorldFiles) {
