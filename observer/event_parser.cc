@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
 
+#include "observer/json_writer.h"
+
 namespace hlo {
 namespace detail {
 namespace {
@@ -489,18 +491,7 @@ simdjson::dom::parser* LineParser() {
   return parser.get();
 }
 
-// The fields of `line` when simdjson parses it as an object; nullopt sends
-// the line down the nlohmann path.
-std::optional<RawFields> FastFields(std::string_view line) {
-  simdjson::dom::parser* parser = LineParser();
-  if (parser == nullptr) return std::nullopt;
-  simdjson::dom::element doc;
-  simdjson::dom::object object;
-  if (parser->parse(line.data(), line.size(), /*realloc_if_needed=*/true).get(doc) !=
-          simdjson::SUCCESS ||
-      doc.get(object) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
+RawFields FieldsFromObject(simdjson::dom::object object) {
   RawFields f;
   for (const simdjson::dom::key_value_pair field : object) {
     const TopKey key = TopKeyFromName(field.key);
@@ -514,6 +505,21 @@ std::optional<RawFields> FastFields(std::string_view line) {
     if (field.value.get(payload) == simdjson::SUCCESS) PayloadFromElement(f, payload);
   }
   return f;
+}
+
+// The fields of `line` when simdjson parses it as an object; nullopt sends
+// the line down the nlohmann path.
+std::optional<RawFields> FastFields(std::string_view line) {
+  simdjson::dom::parser* parser = LineParser();
+  if (parser == nullptr) return std::nullopt;
+  simdjson::dom::element doc;
+  simdjson::dom::object object;
+  if (parser->parse(line.data(), line.size(), /*realloc_if_needed=*/true).get(doc) !=
+          simdjson::SUCCESS ||
+      doc.get(object) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return FieldsFromObject(object);
 }
 
 // ------------------------------------------------------------ validation ---
@@ -687,6 +693,81 @@ ParseResult ParseLine(std::string_view line) {
   return Validate(std::move(sax.fields()));
 }
 
+// `value` as nlohmann's dump(-1, ' ', false, replace) writes the same JSON:
+// members sorted by key, the last of equal keys winning (nlohmann's objects
+// are std::maps, filled in document order). Numbers keep their kind: simdjson
+// and nlohmann both read an integer that fits 64 bits as one (a non-negative
+// one prints the same signed or not, "-0" is 0 for both) and anything else as
+// the same, correctly rounded double.
+void WriteAsNlohmann(JsonWriter& out, simdjson::dom::element value) {
+  using T = simdjson::dom::element_type;
+  switch (value.type()) {
+    case T::OBJECT: {
+      std::vector<std::pair<std::string_view, simdjson::dom::element>> members;
+      for (const simdjson::dom::key_value_pair field : simdjson::dom::object(value)) {
+        members.emplace_back(field.key, field.value);
+      }
+      std::stable_sort(members.begin(), members.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      out.BeginObject();
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (i + 1 < members.size() && members[i + 1].first == members[i].first) continue;
+        out.Key(members[i].first);
+        WriteAsNlohmann(out, members[i].second);
+      }
+      out.EndObject();
+      return;
+    }
+    case T::ARRAY:
+      out.BeginArray();
+      for (const simdjson::dom::element element : simdjson::dom::array(value)) {
+        WriteAsNlohmann(out, element);
+      }
+      out.EndArray();
+      return;
+    case T::STRING: out.String(std::string_view(value)); return;
+    case T::INT64: out.Int(int64_t(value)); return;
+    case T::UINT64: out.Uint(uint64_t(value)); return;
+    case T::DOUBLE: out.Double(double(value)); return;
+    case T::BOOL: out.Bool(bool(value)); return;
+    case T::NULL_VALUE: out.Null(); return;
+  }
+}
+
+// The items of a document that simdjson parses as one object, or as an array
+// of objects that are all events; nullopt sends it down the nlohmann path.
+// So a rejection — its detail, and an array element's `raw` — always comes
+// from nlohmann, as on the line path; what passes here is what nlohmann
+// would accept, with the same fields (see FastFields).
+std::optional<std::vector<DocumentItem>> FastDocument(std::string_view body) {
+  simdjson::dom::parser* parser = LineParser();
+  if (parser == nullptr) return std::nullopt;
+  simdjson::dom::element doc;
+  if (parser->parse(body.data(), body.size(), /*realloc_if_needed=*/true).get(doc) !=
+      simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  std::vector<DocumentItem> items;
+  simdjson::dom::object object;
+  if (doc.get(object) == simdjson::SUCCESS) {
+    items.push_back({1, Validate(FieldsFromObject(object)), std::string(body)});
+    return items;
+  }
+  simdjson::dom::array array;
+  if (doc.get(array) != simdjson::SUCCESS) return std::nullopt;
+  uint64_t line = 0;
+  for (const simdjson::dom::element element : array) {
+    ++line;
+    if (element.get(object) != simdjson::SUCCESS) return std::nullopt;
+    ParseResult result = Validate(FieldsFromObject(object));
+    if (std::holds_alternative<Rejection>(result)) return std::nullopt;
+    JsonWriter raw(JsonWriter::Style::kCompact);
+    WriteAsNlohmann(raw, element);
+    items.push_back({line, std::move(result), raw.Take()});
+  }
+  return items;
+}
+
 std::vector<DocumentItem> ParseDocument(std::string_view content) {
   std::vector<DocumentItem> items;
   auto whole = [&items](RejectReason reason, std::string detail, std::string_view raw) {
@@ -701,6 +782,12 @@ std::vector<DocumentItem> ParseDocument(std::string_view content) {
   }
   std::string_view body = content;
   if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
+  // What the checks below reject (bad UTF-8, nothing but whitespace)
+  // simdjson refuses too, so they may come after it; a second BOM is kept
+  // from it, for nlohmann's path to word the rejection.
+  if (!body.starts_with(kBom)) {
+    if (std::optional<std::vector<DocumentItem>> fast = FastDocument(body)) return *std::move(fast);
+  }
   if (const size_t bad = FindInvalidUtf8(body); bad != std::string_view::npos) {
     return whole(RejectReason::kBadEncoding,
                  InvalidUtf8Detail(bad + content.size() - body.size()), body);

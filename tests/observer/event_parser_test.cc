@@ -1,6 +1,7 @@
 #include "observer/event_parser.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <random>
 #include <set>
@@ -686,6 +687,38 @@ TEST(EventParserDocumentTest, ArrayGivesOneItemPerElementByIndex) {
   EXPECT_EQ(Rejected(items[3].result).reason, RejectReason::kNotObject);
   EXPECT_EQ(items[3].raw, R"("text")");
   EXPECT_EQ(Accepted(items[4].result).diagnostics, std::vector<std::string>{"a.log"});
+}
+
+// An accepted array element's `raw` is the element re-serialized, exactly as
+// nlohmann's dump writes it: keys sorted, the last duplicate winning, every
+// number and escape as nlohmann prints them.
+TEST(EventParserDocumentTest, ArrayElementRawIsTheElementAsNlohmannDumpsIt) {
+  const std::string extras[] = {
+      R"("z":1,"a":2,"m":{"y":[1,2,{"b":true,"a":null}],"x":-0})",
+      R"("dup":1,"dup":"second","node":"n2",)"
+      R"("n":[0,-0,-0.0,1.0,1e2,1E-400,0.1,5e-324,1.7976931348623157e308,2.5e-3,)"
+      R"(18446744073709551615,-9223372036854775808,123456789012345678,1e15,1e16,-1.5e-7])",
+      R"("s":"\u0000\u001f\"\\\/\b\f\n\r\t\u007f\u00e9\ud83d\ude00 caf\u00e9 \u2028 é")",
+      R"("payload":{"stage":"x","diagnostics":["a.log",{"k":[]},[],{}]},"e":[],"o":{},"":"")",
+  };
+  for (const std::string& extra : extras) {
+    const std::string element =
+        R"({"timestamp":"2026-05-12T12:05:00Z","type":"node_heartbeat","node":"n1",)" + extra +
+        "}";
+    const std::string expected = nlohmann::json::parse(element).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const auto items = ParseEventDocument("[" + element + ",\n " + element + "]");
+    ASSERT_EQ(items.size(), 2u) << element;
+    for (const DocumentItem& item : items) {
+      Accepted(item.result);
+      EXPECT_EQ(item.raw, expected);
+    }
+    // The element alone, as a line, is the same event.
+    const Event as_line = Accepted(ParseEventLine(element));
+    const Event in_array = Accepted(items[0].result);
+    EXPECT_EQ(as_line.node, in_array.node);
+    EXPECT_EQ(as_line.timestamp, in_array.timestamp);
+  }
 }
 
 TEST(EventParserDocumentTest, EmptyArrayYieldsNothing) {
