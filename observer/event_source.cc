@@ -1,14 +1,18 @@
 #include "observer/event_source.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <system_error>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "observer/event_parser.h"
 
@@ -134,8 +138,223 @@ class LineAssembler {
 // is longer than this.
 constexpr size_t kFingerprintSpan = 4096;
 
+std::string CannotRead(const std::filesystem::path& file) {
+  return "cannot read " + file.string() + ": " + std::strerror(errno);
+}
+
+// One .json file's read: where its content was appended, its size, or the
+// errno of the failure.
+struct DocumentRead {
+  bool ok = false;
+  bool too_large = false;
+  uint64_t size = 0;
+  int error = 0;
+  size_t offset = 0, length = 0;  // of the content, in the bytes it was appended to
+};
+
+// Appends what `fd` holds to `bytes`, up to its end or until it has given
+// more than `limit` bytes; see ReadJsonDocument. Reading on to end of file
+// replaces a stat for the size.
+DocumentRead ReadDocument(int fd, size_t limit, std::string& bytes) {
+  DocumentRead read;
+  read.offset = bytes.size();
+  char buf[64 * 1024];
+  size_t have = 0;
+  for (;;) {
+    const ssize_t got = ReadSome(fd, buf, std::min(sizeof buf, limit + 1 - have));
+    if (got < 0) {
+      read.error = errno;
+      bytes.resize(read.offset);
+      return read;
+    }
+    if (got == 0) break;
+    bytes.append(buf, static_cast<size_t>(got));
+    have += static_cast<size_t>(got);
+    if (have > limit) break;
+  }
+  read.too_large = have > limit;
+  read.size = have;
+  if (read.too_large) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      read.error = errno;
+      bytes.resize(read.offset);
+      return read;
+    }
+    read.size = std::max<uint64_t>(static_cast<uint64_t>(st.st_size), have);
+    have = std::min(have, kOversizeHead);
+    bytes.resize(read.offset + have);
+  }
+  read.ok = true;
+  read.length = have;
+  return read;
+}
+
+DocumentRead ReadDocumentAt(int dir_fd, const std::string& name, size_t limit,
+                            std::string& bytes) {
+  Fd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) {
+    DocumentRead failed;
+    failed.error = errno;
+    return failed;
+  }
+  return ReadDocument(fd.get(), limit, bytes);
+}
+
+// The read-ahead reads files in batches of this many, and at most
+// kReadAheadWindow batches beyond the one the caller is at: one lock and at
+// most one wake-up per batch, not per file.
+constexpr size_t kReadAheadBatch = 32;
+constexpr size_t kReadAheadWindow = 4;
+
 }  // namespace
 }  // namespace detail
+
+// What EventDirectory::ReadAhead runs. The names are cut into batches, read
+// in order by whichever thread claims them first: the helper thread, and
+// the caller too when the batch it needs next is not there yet — rather
+// than wait, it reads the next unclaimed one itself, so that both cores do
+// the kernel's work when parsing is the faster side.
+class EventDirectory::ReadAheadQueue {
+ public:
+  ReadAheadQueue(int dir_fd, std::vector<std::string> names, size_t limit)
+      : dir_fd_(dir_fd),
+        names_(std::move(names)),
+        limit_(limit),
+        batches_((names_.size() + detail::kReadAheadBatch - 1) / detail::kReadAheadBatch),
+        thread_([this] { Run(); }) {}
+
+  ~ReadAheadQueue() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // The read of `name` (its content copied to *content) when it is read
+  // ahead; false when the caller must read it itself. Names come in listing
+  // order, so names passed over were not wanted after all: their reads are
+  // dropped.
+  bool Take(std::string_view name, size_t limit, detail::DocumentRead* read,
+            std::string* content) {
+    if (limit != limit_) return false;
+    while (taken_ < names_.size() && names_[taken_] <= name) {
+      if (next_ == held_.reads.size() && !NextBatch()) return false;
+      const detail::DocumentRead& r = held_.reads[next_++];
+      if (names_[taken_++] != name) continue;
+      *read = r;
+      // Copied here, on the caller's thread: a batch's memory may come from
+      // the helper's malloc arena, and freeing a block per file across
+      // threads made the two contend for its lock.
+      content->assign(held_.bytes, r.offset, r.length);
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  struct Batch {
+    std::string bytes;
+    std::vector<detail::DocumentRead> reads;
+  };
+
+  Batch ReadBatch(size_t b) const {
+    Batch batch;
+    const size_t end = std::min(names_.size(), (b + 1) * detail::kReadAheadBatch);
+    for (size_t i = b * detail::kReadAheadBatch; i < end; ++i) {
+      batch.reads.push_back(detail::ReadDocumentAt(dir_fd_, names_[i], limit_, batch.bytes));
+    }
+    return batch;
+  }
+
+  // Under mutex_: the next batch nobody reads yet, within the window.
+  std::optional<size_t> Claim() {
+    if (claimed_ == batches_ || claimed_ >= first_ + detail::kReadAheadWindow) return std::nullopt;
+    slots_.emplace_back();
+    return claimed_++;
+  }
+
+  // Reads batch `b` with mutex_ released, then stores it.
+  void Fill(std::unique_lock<std::mutex>& lock, size_t b) {
+    lock.unlock();
+    Batch batch = ReadBatch(b);
+    lock.lock();
+    slots_[b - first_] = std::move(batch);
+  }
+
+  // The caller's next batch into held_; false when the helper failed.
+  bool NextBatch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (slots_.empty() || !slots_.front()) {
+      if (failed_) return false;
+      if (const std::optional<size_t> b = Claim()) {
+        Fill(lock, *b);
+        continue;
+      }
+      caller_waiting_ = true;
+      changed_.wait(lock);
+      caller_waiting_ = false;
+    }
+    held_ = *std::move(slots_.front());
+    slots_.pop_front();
+    ++first_;
+    next_ = 0;
+    if (helper_waiting_) changed_.notify_all();
+    return true;
+  }
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    try {
+      for (;;) {
+        std::optional<size_t> b;
+        helper_waiting_ = true;
+        changed_.wait(lock, [&] { return stop_ || claimed_ == batches_ || (b = Claim()); });
+        helper_waiting_ = false;
+        if (!b) return;  // stopped, or every batch claimed
+        Fill(lock, *b);
+        if (caller_waiting_) changed_.notify_all();
+      }
+    } catch (...) {  // out of memory: the caller reads the rest itself
+      if (!lock.owns_lock()) lock.lock();
+      failed_ = true;
+      changed_.notify_all();
+    }
+  }
+
+  const int dir_fd_;
+  const std::vector<std::string> names_;
+  const size_t limit_;
+  const size_t batches_;  // of names_, kReadAheadBatch each but the last
+  // The caller's side, touched by its thread only.
+  Batch held_;
+  size_t next_ = 0;   // in held_.reads
+  size_t taken_ = 0;  // reads handed out or dropped
+  // Shared, under mutex_.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  size_t first_ = 0;    // the batch of slots_.front(): the caller's next
+  size_t claimed_ = 0;  // batches below are read or being read
+  std::deque<std::optional<Batch>> slots_;  // batches first_ … claimed_ - 1; empty while read
+  bool helper_waiting_ = false, caller_waiting_ = false;
+  bool stop_ = false, failed_ = false;
+  std::thread thread_;  // last: starts once the rest is initialised
+};
+
+EventDirectory::EventDirectory(std::filesystem::path path, int fd)
+    : path_(std::move(path)), fd_(fd) {}
+
+EventDirectory::~EventDirectory() {
+  read_ahead_.reset();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void EventDirectory::ReadAhead(std::vector<std::string> names, size_t limit) {
+  if (read_ahead_ || names.empty()) return;
+  read_ahead_ = std::make_unique<ReadAheadQueue>(fd_, std::move(names), limit);
+}
 
 uint64_t FileStamp(const struct stat& st) {
   // ctime as well as mtime: a rewrite that sets mtime back still moves it.
@@ -202,31 +421,83 @@ bool IsEventFileName(std::string_view name, EventFileKind* kind) {
 std::optional<std::vector<EventFile>> ListEventFiles(const std::filesystem::path& events_dir,
                                                      std::string* error) {
   std::vector<EventFile> files;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(events_dir, ec);
-  if (ec) {
-    if (ec == std::errc::no_such_file_or_directory) return files;
-    if (error) *error = "cannot list " + events_dir.string() + ": " + ec.message();
+  auto cannot_list = [&]() -> std::optional<std::vector<EventFile>> {
+    if (error) *error = "cannot list " + events_dir.string() + ": " + std::strerror(errno);
     return std::nullopt;
+  };
+  const int fd = ::open(events_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return files;
+    return cannot_list();
   }
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (ec) break;
+  const auto dir = std::make_shared<EventDirectory>(events_dir, fd);
+  // closedir closes the descriptor readdir used: it needs one of its own.
+  const int list_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  DIR* const listing = list_fd < 0 ? nullptr : ::fdopendir(list_fd);
+  if (listing == nullptr) {
+    const int saved = errno;
+    if (list_fd >= 0) ::close(list_fd);
+    errno = saved;
+    return cannot_list();
+  }
+  int read_error = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(listing);
+    if (entry == nullptr) {
+      read_error = errno;
+      break;
+    }
     EventFile file;
-    file.name = it->path().filename().string();
-    if (!IsEventFileName(file.name, &file.kind)) continue;
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    file.size = static_cast<uint64_t>(st.st_size);
-    file.stamp = FileStamp(st);
+    if (!IsEventFileName(entry->d_name, &file.kind)) continue;
+    if (entry->d_type != DT_REG && entry->d_type != DT_UNKNOWN) continue;
+    // A .json needs no stat: its type came with the entry, and it is read
+    // whole, once. A .jsonl/.ndjson needs its size and stamp.
+    if (entry->d_type == DT_UNKNOWN || file.kind == EventFileKind::kJsonLines) {
+      struct stat st {};
+      if (::fstatat(fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        continue;
+      }
+      if (file.kind == EventFileKind::kJsonLines) {
+        file.size = static_cast<uint64_t>(st.st_size);
+        file.stamp = FileStamp(st);
+      }
+    }
+    file.name = entry->d_name;
+    file.dir = dir;
     files.push_back(std::move(file));
   }
-  if (ec) {
-    if (error) *error = "cannot list " + events_dir.string() + ": " + ec.message();
-    return std::nullopt;
+  ::closedir(listing);
+  if (read_error != 0) {
+    errno = read_error;
+    return cannot_list();
   }
   std::sort(files.begin(), files.end(),
             [](const EventFile& a, const EventFile& b) { return a.name < b.name; });
   return files;
+}
+
+void ReadAheadUnreadDocuments(const std::vector<EventFile>& files,
+                              const std::map<std::string, FileProgress>& progress, size_t limit) {
+  // Starting and joining a thread costs about what reading 30 small files does.
+  constexpr size_t kMinFiles = 64;
+  std::vector<std::string> unread;
+  auto known = progress.begin();  // both sorted by name: walked side by side
+  for (const EventFile& file : files) {
+    if (file.kind != EventFileKind::kJson) continue;
+    while (known != progress.end() && known->first < file.name) ++known;
+    if (known == progress.end() || known->first != file.name) unread.push_back(file.name);
+  }
+  if (unread.size() >= kMinFiles && files.front().dir) {
+    files.front().dir->ReadAhead(std::move(unread), limit);
+  }
+}
+
+uint64_t SizeOf(const EventFile& file) {
+  if (file.kind == EventFileKind::kJsonLines || !file.dir) return file.size;
+  struct stat st {};
+  if (::fstatat(file.dir->fd(), file.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  return static_cast<uint64_t>(st.st_size);
 }
 
 std::optional<FileProgress> ReadJsonLines(const std::filesystem::path& file, FileProgress start,
@@ -275,27 +546,42 @@ std::optional<std::string> ReadJsonDocument(const std::filesystem::path& file, s
                                             bool* too_large, uint64_t* size,
                                             std::string* error) {
   detail::Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  struct stat st {};
-  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
-    if (error) *error = "cannot read " + file.string() + ": " + std::strerror(errno);
+  std::string content;
+  detail::DocumentRead read;
+  if (fd.get() < 0) {
+    read.error = errno;
+  } else {
+    read = detail::ReadDocument(fd.get(), limit, content);
+  }
+  if (!read.ok) {
+    errno = read.error;
+    if (error) *error = detail::CannotRead(file);
     return std::nullopt;
   }
-  *size = static_cast<uint64_t>(st.st_size);
-  *too_large = *size > limit;
-  const size_t want = *too_large ? detail::kOversizeHead : static_cast<size_t>(*size);
-  std::string out(want, '\0');
-  size_t have = 0;
-  while (have < want) {
-    const ssize_t got = detail::ReadSome(fd.get(), out.data() + have, want - have);
-    if (got < 0) {
-      if (error) *error = "cannot read " + file.string() + ": " + std::strerror(errno);
-      return std::nullopt;
-    }
-    if (got == 0) break;
-    have += static_cast<size_t>(got);
+  *too_large = read.too_large;
+  *size = read.size;
+  return content;
+}
+
+std::optional<std::string> ReadJsonDocument(const EventFile& file, size_t limit, bool* too_large,
+                                            uint64_t* size, std::string* error) {
+  if (!file.dir) {
+    if (error) *error = "cannot read " + file.name + ": not from a listing";
+    return std::nullopt;
   }
-  out.resize(have);
-  return out;
+  std::string content;
+  detail::DocumentRead read;
+  if (!file.dir->read_ahead_ || !file.dir->read_ahead_->Take(file.name, limit, &read, &content)) {
+    read = detail::ReadDocumentAt(file.dir->fd(), file.name, limit, content);
+  }
+  if (!read.ok) {
+    errno = read.error;
+    if (error) *error = detail::CannotRead(file.dir->path() / file.name);
+    return std::nullopt;
+  }
+  *too_large = read.too_large;
+  *size = read.size;
+  return content;
 }
 
 }  // namespace hlo

@@ -129,10 +129,12 @@ void Observer::ScheduleReplay(const std::string& reason, bool count) {
 std::string Observer::LateArrival(const std::vector<EventFile>& files) const {
   if (!checkpoint_.file) return "";
   const std::string& last = *checkpoint_.file;
+  // Both are sorted by name: walked side by side, without a lookup per file.
+  auto it = checkpoint_.files.begin();
   for (const EventFile& f : files) {
     if (f.name > last) break;
-    const auto it = checkpoint_.files.find(f.name);
-    if (it == checkpoint_.files.end()) {
+    while (it != checkpoint_.files.end() && it->first < f.name) ++it;
+    if (it == checkpoint_.files.end() || it->first != f.name) {
       if (f.name < last) return "late file " + f.name;
       // The checkpoint's own file, processed, deleted and now back: reading
       // it from zero would apply its old lines twice.
@@ -174,30 +176,45 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
     result->replay_reason = replay_reason_;
     replay_pending_ = false;
   }
-  std::map<std::string, FileProgress> present;
+  // The listing and the checkpoint's files are both sorted by name: they are
+  // walked side by side, without a lookup per file. Files removed by
+  // retention are forgotten on the way; their events stay applied. An empty
+  // (or missing) events/ forgets nothing: far more often a folder being
+  // recreated or a mount not yet back than retention deleting every file,
+  // and a file that comes back is then still known (no replay when it is
+  // unchanged, a replay when it shrank or was rewritten).
+  std::map<std::string, FileProgress>& progress = checkpoint_.files;
+  ReadAheadUnreadDocuments(*files, progress, kMaxEventBytes);
+  auto known = progress.begin();
+  const std::string* newest = nullptr;  // the last file that has progress
   for (const EventFile& file : *files) {
-    std::string why;
-    ReadFile(file, result, &why);
-    if (!why.empty()) notices_.push_back(why);
-    const auto it = checkpoint_.files.find(file.name);
-    if (it != checkpoint_.files.end()) {
-      present.insert(*it);
-      if (file.size > it->second.offset) result->pending_bytes += file.size - it->second.offset;
-    } else {
-      result->pending_bytes += file.size;
+    while (known != progress.end() && known->first < file.name) known = progress.erase(known);
+    const bool was_known = known != progress.end() && known->first == file.name;
+    if (!was_known || file.kind != EventFileKind::kJson) {  // a .json is read once
+      std::string why;
+      ReadFile(file, result, &why);
+      if (!why.empty()) notices_.push_back(why);
     }
-    // Only a file actually read (not one that vanished or failed meanwhile)
-    // becomes the checkpoint's file.
-    if (it != checkpoint_.files.end() && (!checkpoint_.file || *checkpoint_.file <= file.name)) {
-      checkpoint_.file = file.name;
+    // Its entry now: `known`, or the one ReadFile placed just before it.
+    auto entry = progress.end();
+    if (was_known) {
+      entry = known++;
+    } else if (known != progress.begin() && std::prev(known)->first == file.name) {
+      entry = std::prev(known);
     }
+    if (entry == progress.end()) {
+      result->pending_bytes += SizeOf(file);
+      continue;
+    }
+    if (file.size > entry->second.offset) result->pending_bytes += file.size - entry->second.offset;
+    newest = &entry->first;
   }
-  // Files removed by retention are forgotten; their events stay applied. An
-  // empty (or missing) events/ forgets nothing: far more often a folder
-  // being recreated or a mount not yet back than retention deleting every
-  // file, and a file that comes back is then still known (no replay when
-  // it is unchanged, a replay when it shrank or was rewritten).
-  if (!files->empty()) checkpoint_.files = std::move(present);
+  if (!files->empty()) progress.erase(known, progress.end());
+  // Only a file actually read (not one that vanished or failed meanwhile)
+  // becomes the checkpoint's file.
+  if (newest != nullptr && (!checkpoint_.file || *checkpoint_.file <= *newest)) {
+    checkpoint_.file = *newest;
+  }
   if (checkpoint_.file) {
     const auto it = checkpoint_.files.find(*checkpoint_.file);
     if (it != checkpoint_.files.end()) checkpoint_.offset = it->second.offset;
@@ -206,14 +223,19 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
 }
 
 void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string* error) {
-  const auto known = checkpoint_.files.find(file.name);
-  const std::filesystem::path path = events_dir_ / file.name;
+  std::map<std::string, FileProgress>& progress = checkpoint_.files;
+  // A new file nearly always sorts after every known one (a replay, or a
+  // writer's next file): its place is then the end, found without a search.
+  const auto place = progress.empty() || progress.rbegin()->first < file.name
+                         ? progress.end()
+                         : progress.lower_bound(file.name);
+  const bool known = place != progress.end() && place->first == file.name;
   if (file.kind == EventFileKind::kJson) {
-    if (known != checkpoint_.files.end()) return;  // a .json is read once
+    if (known) return;  // a .json is read once
     bool too_large = false;
     uint64_t size = 0;
     std::optional<std::string> content =
-        ReadJsonDocument(path, kMaxEventBytes, &too_large, &size, error);
+        ReadJsonDocument(file, kMaxEventBytes, &too_large, &size, error);
     if (!content) return;
     ++result->files_read;
     if (too_large) {
@@ -222,7 +244,7 @@ void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string*
                   std::to_string(kMaxEventBytes),
               SanitizeRaw(*content)},
              result);
-      checkpoint_.files[file.name] = {size, 1};
+      progress.emplace_hint(place, file.name, FileProgress{size, 1});
       return;
     }
     uint64_t items = 0;
@@ -238,17 +260,22 @@ void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string*
                result);
       }
     }
-    checkpoint_.files[file.name] = {content->size(), items};
+    progress.emplace_hint(place, file.name, FileProgress{content->size(), items});
     return;
   }
-  const FileProgress start = known != checkpoint_.files.end() ? known->second : FileProgress{};
-  if (known != checkpoint_.files.end() && file.size <= start.offset) return;
+  const FileProgress start = known ? place->second : FileProgress{};
+  if (known && file.size <= start.offset) return;
   const ParsedLineSink sink = [&](ParsedLine&& line) { Accept(file.name, std::move(line), result); };
   std::optional<FileProgress> end =
-      ReadAndParseJsonLines(path, start, file.size - std::min(file.size, start.offset), sink, error);
+      ReadAndParseJsonLines(events_dir_ / file.name, start,
+                            file.size - std::min(file.size, start.offset), sink, error);
   if (!end) return;
   if (end->offset != start.offset) ++result->files_read;
-  checkpoint_.files[file.name] = *end;
+  if (known) {
+    place->second = *end;
+  } else {
+    progress.emplace_hint(place, file.name, *end);
+  }
 }
 
 void Observer::Accept(const std::string& file, ParsedLine&& parsed, BatchResult* result) {

@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "tests/fakes/temp_dir.h"
 #include "tests/integration/process_helpers.h"
 
@@ -328,6 +333,62 @@ TEST(EventFilesTest, JsonFileIsReadOnceAndLaterChangesAreIgnored) {
   RunOnce(tmp.path());
   EXPECT_EQ(NodeNames(tmp.path()), (std::vector<std::string>{"saturn"}));
   EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+}
+
+// Enough .json files for the program to read them ahead on a second thread,
+// holding every kind of content: they are still applied in byte order of
+// their names, late ones replay, retention changes nothing, and every step
+// matches one clean run.
+TEST(EventFilesTest, ManyJsonFilesOfEveryKindAreReadInNameOrder) {
+  TempDir tmp;
+  auto name = [](int i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "events/d-%04d.json", i);
+    return std::string(buf);
+  };
+  std::map<int, std::vector<std::string>> stages;  // file number → stage names it applies
+  auto write = [&](int i) {
+    const std::string a = "s" + std::to_string(i), b = a + "b";
+    std::string content;
+    switch (i % 5) {
+      case 0: content = Stage(a, "2026-05-12T12:00:00Z"); stages[i] = {a}; break;
+      case 1: content = "[" + Stage(a, "2026-05-12T12:00:00Z") + "," +
+                        Stage(b, "2026-05-12T12:00:00Z") + "]";
+              stages[i] = {a, b}; break;
+      case 2: content = "{\"timestamp\": \"2026-05-12T12:00:00Z\", bad"; break;
+      case 3: content = "[1, " + Stage(a, "2026-05-12T12:00:00Z") + "]"; stages[i] = {a}; break;
+      case 4: content = i % 100 == 4 ? std::string((1 << 20) + 1, ' ') : ""; break;
+    }
+    tmp.Write(name(i), content);
+  };
+  auto expected = [&] {
+    std::vector<std::string> names;
+    for (const auto& [i, s] : stages) names.insert(names.end(), s.begin(), s.end());
+    return names;
+  };
+  for (int i = 0; i < 600; i += 2) write(i);
+  RunOnce(tmp.path());
+  EXPECT_EQ(StageNames(tmp.path()), expected());
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+  EXPECT_EQ(Rebuilds(tmp.path()), 0u);
+
+  for (int i = 1; i < 600; i += 2) write(i);  // late: they sort before the checkpoint's file
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+  EXPECT_EQ(StageNames(tmp.path()), expected());
+  EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
+  const auto rejected = testing::RejectedLines(tmp.path());
+  ASSERT_FALSE(rejected.empty());
+  EXPECT_EQ(rejected.front()["file"], "d-0002.json");
+
+  const auto world = testing::WorldFiles(tmp.path());
+  for (int i = 0; i < 450; ++i) fs::remove(tmp.path() / name(i));  // retention
+  RunOnce(tmp.path());
+  EXPECT_EQ(testing::WorldFiles(tmp.path()), world);
+  write(600);
+  RunOnce(tmp.path());
+  EXPECT_EQ(Rebuilds(tmp.path()), 1u);
+  EXPECT_EQ(StageNames(tmp.path()), expected());
 }
 
 TEST(EventFilesTest, ByteOrderMarkAtFileStartIsSkipped) {
