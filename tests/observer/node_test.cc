@@ -10,35 +10,16 @@
 #include "observer/apply.h"
 #include "observer/world_serializer.h"
 #include "observer/world_snapshot.h"
+#include "tests/fakes/event_builder.h"
 
 namespace hlo {
 namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kLogsDir = "/opt/homelab/logs";
-
-Timestamp T(std::string_view text) {
-  const std::optional<Timestamp> t = ParseTimestamp(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Timestamp{});
-}
-
-// Terse event literals:
-// Ev("node_heartbeat").At("2026-05-12T12:05:00Z").Node("saturn").
-class Ev {
- public:
-  explicit Ev(std::string_view type) { event_.type = EventTypeFromName(type); }
-  Ev& At(std::string_view t) { event_.timestamp = T(t); return *this; }
-  Ev& Node(std::string v) { event_.node = std::move(v); return *this; }
-  Ev& Service(std::string v) { event_.service = std::move(v); return *this; }
-  Ev& Corr(std::string v) { event_.correlation_id = std::move(v); return *this; }
-  Ev& Stage(std::string v) { event_.stage = std::move(v); return *this; }
-  const Event& event() const { return event_; }
-
- private:
-  Event event_;
-};
+using fakes::Ev;
+using fakes::kLogsDir;
+using fakes::T;
 
 void Feed(Model& model, std::initializer_list<Ev> events) {
   const ApplyContext context{std::string(kLogsDir), nullptr};
