@@ -20,7 +20,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxNameBytes = 253;
 constexpr size_t kMaxRawBytes = 1024;
 // Longest value excerpt and nlohmann message kept in a rejection's detail:
 // a 1 MiB string must not turn into a 1 MiB detail.
@@ -568,15 +567,13 @@ std::optional<Rejection> CheckName(std::string_view field, std::string_view name
                                               std::to_string(name.size()) + " bytes, limit " +
                                               std::to_string(kMaxNameBytes));
   }
-  for (const char ch : name) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '/' || c < 0x20 || c == 0x7F) {
-      char what[32];
-      if (c == '/') std::snprintf(what, sizeof what, "'/'");
-      else std::snprintf(what, sizeof what, "control character U+%04X", c);
-      return Reject(RejectReason::kBadName,
-                    std::string(field) + " " + Quote(name) + " contains " + what);
-    }
+  if (const size_t at = ForbiddenNameByte(name); at != std::string_view::npos) {
+    const auto c = static_cast<unsigned char>(name[at]);
+    char what[32];
+    if (c == '/') std::snprintf(what, sizeof what, "'/'");
+    else std::snprintf(what, sizeof what, "control character U+%04X", c);
+    return Reject(RejectReason::kBadName,
+                  std::string(field) + " " + Quote(name) + " contains " + what);
   }
   return std::nullopt;
 }
@@ -871,6 +868,14 @@ std::string SanitizeRaw(std::string_view bytes) {
 
 bool IsValidUtf8(std::string_view bytes) {
   return detail::FindInvalidUtf8(bytes) == std::string_view::npos;
+}
+
+size_t ForbiddenNameByte(std::string_view name) {
+  for (size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c == '/' || c < 0x20 || c == 0x7F) return i;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace hlo

@@ -69,4 +69,11 @@ std::string SanitizeRaw(std::string_view bytes);
 // True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates).
 bool IsValidUtf8(std::string_view bytes);
 
+// The rule for node and service names, wherever they come from (events, the
+// inventory, stage-marker folders; CONTRACT §8 "Inputs"): at most
+// kMaxNameBytes, and none of '/' or a control character (below 0x20, 0x7F).
+inline constexpr size_t kMaxNameBytes = 253;
+// The index of the first byte a name may not hold; npos when there is none.
+size_t ForbiddenNameByte(std::string_view name);
+
 }  // namespace hlo

@@ -31,8 +31,6 @@ namespace fs = std::filesystem;
 // An inventory file is a hand-written YAML document; anything this large is a
 // mistake (or a generated file pointed at by accident), not worth parsing.
 constexpr std::uintmax_t kMaxYamlBytes = 16 * 1024 * 1024;
-// Same limit as event names (CONTRACT §8 "Inputs").
-constexpr size_t kMaxNameBytes = 253;
 
 // IsValidUtf8 is the event parser's (observer/event_parser.h): one
 // definition of well-formed UTF-8 for events, inventory and markers alike.
@@ -64,10 +62,8 @@ std::string NameProblem(std::string_view name) {
   if (name.empty()) return "is empty";
   if (name.size() > kMaxNameBytes) return "is longer than 253 bytes";
   if (!IsValidUtf8(name)) return "is not valid UTF-8";
-  for (char ch : name) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '/') return "contains '/'";
-    if (c < 0x20 || c == 0x7F) return "contains a control character";
+  if (const size_t at = ForbiddenNameByte(name); at != std::string_view::npos) {
+    return name[at] == '/' ? "contains '/'" : "contains a control character";
   }
   return "";
 }

@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 // a marker written by our tooling, and reading it whole would let one stray
 // file stall every cycle; it falls back to the mtime.
 constexpr size_t kMaxMarkerBytes = 64 * 1024;
-// Same limit as event names (CONTRACT §8 "Inputs").
-constexpr size_t kMaxNameBytes = 253;
 
 // IsValidUtf8 is the event parser's (observer/event_parser.h): one
 // definition of well-formed UTF-8 for events, inventory and markers alike.
@@ -35,10 +33,7 @@ constexpr size_t kMaxNameBytes = 253;
 // otherwise it could not be told apart in nodes.json or the metrics.
 bool IsNodeName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes || !IsValidUtf8(name)) return false;
-  return std::none_of(name.begin(), name.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c < 0x20 || c == 0x7F;
-  });
+  return ForbiddenNameByte(name) == std::string_view::npos;  // a folder name has no '/'
 }
 
 bool IsHidden(const std::string& name) { return name.empty() || name[0] == '.'; }
