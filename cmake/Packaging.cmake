@@ -117,7 +117,7 @@ else()
   message(STATUS "dpkg-shlibdeps or file not found: the .deb gets a fixed Depends list")
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "adduser, libprometheus-cpp-core1.0, libcivetweb1, libyaml-cpp0.7, zlib1g, libstdc++6, libgcc-s1, libc6")
+    "adduser, libcivetweb1, libyaml-cpp0.7, libsimdjson14, zlib1g, libssl3, libcrypt1, libstdc++6, libgcc-s1, libc6")
 endif()
 
 # Maintainer scripts, and conffiles: CPack 3.25 does not mark files under /etc

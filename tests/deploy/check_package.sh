@@ -80,10 +80,21 @@ project_version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/
 [[ -n $version && $version == "$project_version" ]] && ok "Version: $version" ||
   fail "Version '$version' is not the project's '$project_version'"
 depends=$(field Depends)
-for dep in adduser libc6 libstdc++6 libprometheus-cpp-core1.0 libcivetweb1 libyaml-cpp0.7 zlib1g; do
+# adduser for postinst, and the package of every shared library the packaged
+# binary needs (its NEEDED entries, found through ldconfig and dpkg -S): a
+# library that stops being linked (prometheus-cpp-core, once /metrics was
+# rendered without its serializer) must not be required, and a new one must.
+required=(adduser)
+while read -r soname; do
+  lib=$(ldconfig -p | awk -v so="$soname" '$1 == so { print $NF; exit }')
+  pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
+  [[ -n $pkg ]] || pkg=$(dpkg -S "$(realpath "$lib" 2>/dev/null)" 2>/dev/null | head -1 | cut -d: -f1)
+  if [[ -n $pkg ]]; then required+=("$pkg"); else fail "no package provides $soname ($lib)"; fi
+done < <(objdump -p "$build/bin/homelab-observer" | awk '/NEEDED/ { print $2 }')
+for dep in $(printf '%s\n' "${required[@]}" | sort -u); do
   [[ ", $depends," == *", $dep"[\ ,]* ]] || fail "Depends lacks $dep: $depends"
 done
-ok "Depends: $depends"
+ok "Depends covers the binary's libraries (${#required[@]} checked): $depends"
 [[ -n $(field Maintainer) && -n $(field Description) ]] || fail "Maintainer or Description empty"
 case $(field Section) in net|admin) ok "Section: $(field Section)" ;; *) fail "Section '$(field Section)'" ;; esac
 for f in conffiles postinst prerm postrm; do
