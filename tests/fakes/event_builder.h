@@ -29,6 +29,7 @@ class Ev {
  public:
   explicit Ev(std::string_view type) { event_.type = EventTypeFromName(type); }
   Ev& At(std::string_view t) { event_.timestamp = T(t); return *this; }
+  Ev& At(Timestamp t) { event_.timestamp = t; return *this; }
   Ev& Node(std::string v) { event_.node = std::move(v); return *this; }
   Ev& Service(std::string v) { event_.service = std::move(v); return *this; }
   Ev& Corr(std::string v) { event_.correlation_id = std::move(v); return *this; }

@@ -16,35 +16,15 @@
 #include "observer/apply.h"
 #include "observer/world_serializer.h"
 #include "observer/world_snapshot.h"
+#include "tests/fakes/event_builder.h"
 
 namespace hlo {
 namespace {
 
 using nlohmann::json;
 
-Timestamp T(std::string_view text) {
-  const std::optional<Timestamp> t = ParseTimestamp(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Timestamp{});
-}
-
-// Terse event literals, as in incident_test.cc and deployment_test.cc.
-class Ev {
- public:
-  explicit Ev(std::string_view type) { event_.type = EventTypeFromName(type); }
-  Ev& At(std::string_view t) { event_.timestamp = T(t); return *this; }
-  Ev& At(Timestamp t) { event_.timestamp = t; return *this; }
-  Ev& Node(std::string v) { event_.node = std::move(v); return *this; }
-  Ev& Service(std::string v) { event_.service = std::move(v); return *this; }
-  Ev& Corr(std::string v) { event_.correlation_id = std::move(v); return *this; }
-  Ev& Sev(Severity v) { event_.severity = v; return *this; }
-  Ev& Stage(std::string v) { event_.stage = std::move(v); return *this; }
-  Ev& Diag(std::vector<std::string> v) { event_.diagnostics = std::move(v); return *this; }
-  const Event& event() const { return event_; }
-
- private:
-  Event event_;
-};
+using fakes::Ev;
+using fakes::T;
 
 const ApplyContext kContext{"/opt/homelab/logs", nullptr};
 
