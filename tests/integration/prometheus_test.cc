@@ -279,8 +279,18 @@ TEST_F(PrometheusTest, ScrapesTheExampleAndSeesANewIncidentWithinSeconds) {
               testing::MillisSince(appended));
   const json series = prometheus.Query(expr).at(0).at("metric");
   EXPECT_EQ(series.at("severity"), "error");  // the default for failures
-  const json incident = testing::World(root_, "incidents.json");
-  ASSERT_EQ(incident.size(), incidents.size() + 1);
+  // The daemon publishes to /metrics first and writes the world files right
+  // after, so the file may trail the query by the commit's few milliseconds
+  // (more on a busy disk).
+  json incident;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        incident = testing::World(root_, "incidents.json");
+        return incident.size() == incidents.size() + 1;
+      },
+      Millis(5000), Millis(20)))
+      << "incidents.json holds " << incident.size() << " incidents, expected "
+      << incidents.size() + 1;
   std::string new_id;
   for (const auto& [id, i] : incident.items()) {
     if (i.at("node") == "neptune") new_id = id;
