@@ -11,6 +11,7 @@
 #include "observer/apply.h"
 #include "observer/atomic_file.h"
 #include "observer/world_writer.h"
+#include "tests/fakes/event_builder.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace hlo {
@@ -18,30 +19,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Event Failure(const std::string& node, int64_t at) {
-  Event e;
-  e.type = EventType::kServiceUnhealthy;
-  e.timestamp = {at, 0};
-  e.node = node;
-  e.service = "dns";
+using fakes::Ev;
+
+Ev Failure(const std::string& node, int64_t at) {
+  Ev e("service_unhealthy");
+  e.At(Timestamp{at, 0}).Node(node).Service("dns");
   return e;
 }
-
-Event Heartbeat(const std::string& node, int64_t at) {
-  Event e;
-  e.type = EventType::kNodeHeartbeat;
-  e.timestamp = {at, 0};
-  e.node = node;
+Ev Heartbeat(const std::string& node, int64_t at) {
+  Ev e("node_heartbeat");
+  e.At(Timestamp{at, 0}).Node(node);
   return e;
 }
-
-Event DeploymentStarted(const std::string& id, int64_t at) {
-  Event e;
-  e.type = EventType::kDeploymentStarted;
-  e.timestamp = {at, 0};
-  e.correlation_id = id;
-  e.node = "venus";
-  e.service = "dns";
+Ev DeploymentStarted(const std::string& id, int64_t at) {
+  Ev e("deployment_started");
+  e.At(Timestamp{at, 0}).Corr(id).Node("venus").Service("dns");
   return e;
 }
 
@@ -69,7 +61,7 @@ class WorldWriterTest : public ::testing::Test {
     return st.st_ino;
   }
 
-  void Apply(const Event& e) { hlo::Apply(model_, e, ApplyContext{}); }
+  void Apply(const Ev& e) { hlo::Apply(model_, e.event(), ApplyContext{}); }
 
   TempDir dir_;
   Model model_;
