@@ -36,6 +36,18 @@ const std::map<std::string, FlagSpec>& Flags() {
          c.node_stale_after = *d;
          return std::string();
        }}},
+      {"--events.max-lateness", {true, true, true, [](Config& c, const std::string& v) {
+         auto d = ParseDuration(v);
+         if (!d) return "--events.max-lateness " + v + ": not a duration like 0s, 90s, 5m, 1h";
+         c.max_lateness = *d;
+         return std::string();
+       }}},
+      {"--events.replay-min-interval", {false, true, false, [](Config& c, const std::string& v) {
+         auto d = ParseDuration(v);
+         if (!d) return "--events.replay-min-interval " + v + ": not a duration like 0s, 30s, 5m";
+         c.replay_min_interval = *d;
+         return std::string();
+       }}},
       {"--textfile", {true, false, false, [](Config& c, const std::string& v) {
          if (v.empty()) return std::string("--textfile needs a path");
          c.textfile = v;
@@ -119,6 +131,9 @@ Flags (all commands):
   --now RFC3339              fixed clock, for reproducible output
   --node-stale-after DUR     a node unseen for longer is down (default 10m;
                              forms: 90s, 10m, 1h, 1h30m)
+  --events.max-lateness DUR  events are applied in event-time order; one at
+                             most DUR behind the latest is folded in without
+                             a full replay (default 5m)
 once:
   --textfile PATH            also write the metrics in the Prometheus text
                              format to PATH, atomically
@@ -130,6 +145,8 @@ run:
   --watch.mode auto|poll     inotify with a polling fallback (auto, default),
                              or always poll (for NFS and the like)
   --watch.poll-interval DUR  polling period and inotify safety net (default 1s)
+  --events.replay-min-interval DUR
+                             at most one replay for late events per DUR (default 30s)
 
   --help, --version
 )";

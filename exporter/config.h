@@ -37,6 +37,12 @@ struct Config {
   bool force_poll = false;
   // run --watch.poll-interval: the polling period, and inotify's safety net.
   Duration poll_interval{1'000'000'000};
+  // --events.max-lateness: an event at most this far behind the latest
+  // applied event time is folded in without a replay. Default 5m.
+  Duration max_lateness{300'000'000'000};
+  // run --events.replay-min-interval: replays for late events are coalesced
+  // to at most one per this long. Default 30s.
+  Duration replay_min_interval{30'000'000'000};
 };
 
 }  // namespace hlo

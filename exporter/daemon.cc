@@ -58,7 +58,17 @@ struct Daemon::Impl {
   explicit Impl(const Config& c)
       : config(c),
         inventory(c.inventory),
-        observer({c.root, inventory.current(), /*skip_unchanged_history=*/true}) {}
+        observer(OptionsFor(c, inventory.current())) {}
+
+  static ObserverOptions OptionsFor(const Config& c, const Inventory* inventory) {
+    ObserverOptions o;
+    o.root = c.root;
+    o.inventory = inventory;
+    o.skip_unchanged_history = true;
+    o.max_lateness = c.max_lateness;
+    o.replay_min_interval = c.replay_min_interval;
+    return o;
+  }
 
   // One batch: read what is new, write the world and checkpoint when
   // anything changed (or the clock moved a node's status), publish.
@@ -79,6 +89,11 @@ struct Daemon::Impl {
     notices_logged = notices.size();
     if (batch.replayed && !batch.replay_reason.empty()) {
       detail::Log("rebuilt the world from zero: " + batch.replay_reason);
+    }
+    if (batch.replay_deferred) {
+      detail::Log(std::to_string(batch.late) +
+                  " events arrived later than --events.max-lateness allows (see "
+                  "homelab_observer_late_events_total); they wait for the next replay");
     }
     for (const RejectedEvent& r : batch.rejections) {
       detail::Log("events/" + r.file + ":" + std::to_string(r.line) + ": " +
@@ -116,7 +131,7 @@ struct Daemon::Impl {
   void Publish(std::shared_ptr<const WorldSnapshot> world) {
     auto state = std::make_shared<ExportState>();
     state->world = std::move(world);
-    state->rebuilds = observer.checkpoint().rebuilds;
+    state->observer = FiguresOf(observer);
     state->daemon = stats;
     collector.Publish(std::move(state));
   }
@@ -203,8 +218,11 @@ int Daemon::Run() {
   auto next_refresh = detail::Clock::now() + timing_.refresh;
   while (!stop_.load()) {
     const auto now = detail::Clock::now();
+    auto wake = next_refresh;
+    // A coalesced replay that is waiting runs when its interval is over.
+    if (auto due = impl.observer.ReplayDueIn()) wake = std::min(wake, now + *due);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-        next_refresh > now ? next_refresh - now : std::chrono::milliseconds(0));
+        wake > now ? wake - now : std::chrono::milliseconds(0));
     const bool changed = watcher.Wait(wait);
     if (stop_.load()) break;
     if (changed) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,10 +36,28 @@ struct DaemonStats {
   void RecordBatch(double seconds);
 };
 
+// The observer's own figures that are not part of the world (they live in
+// the checkpoint, or only in the process).
+struct ObserverFigures {
+  // Counted replays by reason; every reason of kReplayReasons is present.
+  std::map<std::string, uint64_t, std::less<>> rebuilds_by_reason;
+  // Events later than --events.max-lateness allowed, by file.
+  std::map<std::string, uint64_t, std::less<>> late_events_by_file;
+  uint64_t reordered_events = 0;  // folded in within the window (this process)
+  uint64_t window_events = 0;     // held in the lateness window
+  uint64_t window_bytes = 0;      // their approximate heap bytes
+
+  friend bool operator==(const ObserverFigures&, const ObserverFigures&) = default;
+};
+
 struct ExportState {
   std::shared_ptr<const WorldSnapshot> world;  // required
-  uint64_t rebuilds = 0;                       // from the checkpoint
+  ObserverFigures observer;
   DaemonStats daemon;
 };
+
+class Observer;
+// The figures of `observer` now.
+ObserverFigures FiguresOf(const Observer& observer);
 
 }  // namespace hlo

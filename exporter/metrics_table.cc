@@ -119,7 +119,19 @@ void EventsRejected(S s, Sink out) {
 void LastEvent(S s, Sink out) {
   if (W(s).counters.last_event_at) out.Add({}, ToUnixSeconds(*W(s).counters.last_event_at));
 }
-void Rebuilds(S s, Sink out) { out.Add({}, static_cast<double>(s.rebuilds)); }
+void Rebuilds(S s, Sink out) {
+  for (const auto& [reason, n] : s.observer.rebuilds_by_reason) {
+    out.Add({reason}, static_cast<double>(n));
+  }
+}
+void LateEvents(S s, Sink out) {
+  for (const auto& [file, n] : s.observer.late_events_by_file) {
+    out.Add({file}, static_cast<double>(n));
+  }
+}
+void Reordered(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.reordered_events)); }
+void WindowEvents(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.window_events)); }
+void WindowBytes(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.window_bytes)); }
 void BuildInfo(S, Sink out) { out.Add({HLO_VERSION}, 1); }
 
 void BatchDuration(S s, Sink out) {
@@ -170,7 +182,11 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_observer_events_processed_total", "Events applied, by type (\"unknown\" for types the observer does not know).", MetricType::Counter, {"type"}, "world", d::EventsProcessed},
       {"homelab_observer_events_rejected_total", "Events rejected, by reason.", MetricType::Counter, {"reason"}, "world", d::EventsRejected},
       {"homelab_observer_last_event_timestamp_seconds", "Event time of the last processed event.", MetricType::Gauge, {}, "world", d::LastEvent},
-      {"homelab_observer_rebuilds_total", "Full replays done because history changed behind the checkpoint.", MetricType::Counter, {}, "world", d::Rebuilds},
+      {"homelab_observer_rebuilds_total", "Full replays from all event files, by reason: late_event (an event later than --events.max-lateness), checkpoint (checkpoint or rejected log not matching the world), file_shrank, file_rewritten.", MetricType::Counter, {"reason"}, "world", d::Rebuilds},
+      {"homelab_observer_late_events_total", "Events that arrived later than --events.max-lateness allowed (each needs a replay), by file inside events/; a writer with a skewed clock shows here.", MetricType::Counter, {"file"}, "world", d::LateEvents},
+      {"homelab_observer_reordered_events_total", "Events that arrived out of event-time order but within --events.max-lateness, folded in without a replay (since the process started).", MetricType::Counter, {}, "world", d::Reordered},
+      {"homelab_observer_lateness_window_events", "Events held in the lateness window, so that a late event can be folded in without a replay.", MetricType::Gauge, {}, "world", d::WindowEvents},
+      {"homelab_observer_lateness_window_bytes", "Approximate memory held by the lateness window.", MetricType::Gauge, {}, "world", d::WindowBytes},
       {"homelab_observer_build_info", "Always 1; the version label tells the build.", MetricType::Gauge, {"version"}, "world", d::BuildInfo},
       {"homelab_observer_batch_duration_seconds", "Time to apply one batch of new events and write the world files.", MetricType::Histogram, {}, "daemon", d::BatchDuration},
       {"homelab_observer_last_batch_timestamp_seconds", "Wall-clock time the last batch finished.", MetricType::Gauge, {}, "daemon", d::LastBatch},

@@ -41,7 +41,11 @@ void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::s
 int RunOnce(const Config& config) {
   const InventoryKeeper inventory(config.inventory);
   for (const std::string& warning : inventory.InitialWarnings()) std::cerr << warning << "\n";
-  Observer observer({config.root, inventory.current()});
+  ObserverOptions options;
+  options.root = config.root;
+  options.inventory = inventory.current();
+  options.max_lateness = config.max_lateness;
+  Observer observer(std::move(options));
   std::string error;
   if (!observer.Open(&error)) {
     std::cerr << "homelab-observer: " << error << "\n";
@@ -69,7 +73,7 @@ int RunOnce(const Config& config) {
   if (config.textfile) {
     ExportState state;
     state.world = std::make_shared<const WorldSnapshot>(world);
-    state.rebuilds = observer.checkpoint().rebuilds;
+    state.observer = FiguresOf(observer);
     if (!WriteFileAtomic(*config.textfile, RenderExposition(state), &error)) {
       std::cerr << "homelab-observer: --textfile: " << error << "\n";
       return 1;

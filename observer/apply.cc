@@ -1,7 +1,6 @@
 #include "observer/apply.h"
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <vector>
 
@@ -9,48 +8,42 @@ namespace hlo {
 namespace detail {
 namespace {
 
-void KeepLatest(std::optional<Timestamp>& slot, Timestamp t) {
-  if (!slot || *slot < t) slot = t;
-}
-
 void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& items) {
   for (const auto& item : items) {
     if (std::find(into.begin(), into.end(), item) == into.end()) into.push_back(item);
   }
 }
 
-ServiceState& ServiceEntry(Model& model, const std::string& node, const std::string& service) {
+ServiceState& ServiceEntry(Model& model, const std::string& node, const std::string& service,
+                           const ApplyHooks& hooks) {
   // One buffer per thread: the common case (the entry exists) allocates nothing.
   thread_local std::string key;
   key.assign(node).append(1, '/').append(service);
+  if (hooks.undo != nullptr) hooks.undo->SaveService(model, key);
   if (auto it = model.services.find(std::string_view(key)); it != model.services.end()) {
     return it->second;
   }
   ServiceState& entry = model.services[key];
   entry.node = node;
   entry.service = service;
-  ServiceIndex& index = model.service_index;
-  if (index.indexed + 1 == model.services.size()) {  // complete until now: keep it so
-    index.nodes_by_service[service].push_back(node);
-    ++index.indexed;
-  }
+  if (hooks.index != nullptr) hooks.index->ServiceAdded(node, service);
   return entry;
 }
 
-// The nodes with an entry of `service`, from the index (rebuilt first when
-// entries were added behind its back).
-const std::vector<std::string>& NodesWithService(Model& model, const std::string& service) {
-  ServiceIndex& index = model.service_index;
-  if (index.indexed != model.services.size()) {
-    index.nodes_by_service.clear();
-    for (const auto& [key, entry] : model.services) {
-      index.nodes_by_service[entry.service].push_back(entry.node);
-    }
-    index.indexed = model.services.size();
+// The nodes with an entry of `service`: from the index when there is one.
+const std::vector<std::string>& NodesWithService(const Model& model, const std::string& service,
+                                                 const ApplyHooks& hooks) {
+  if (hooks.index != nullptr) return hooks.index->NodesWithService(service);
+  thread_local std::vector<std::string> nodes;
+  nodes.clear();
+  for (const auto& [key, entry] : model.services) {
+    if (entry.service == service) nodes.push_back(entry.node);
   }
-  static const std::vector<std::string> kNone;
-  const auto it = index.nodes_by_service.find(service);
-  return it == index.nodes_by_service.end() ? kNone : it->second;
+  return nodes;
+}
+
+void IncidentsChanged(const ApplyHooks& hooks) {
+  if (hooks.index != nullptr) hooks.index->IncidentsChanged();
 }
 
 std::string NewIncidentId(const Model& model, Timestamp started, const std::string& node,
@@ -77,14 +70,15 @@ struct Failure {
 };
 
 void RecordFailure(Model& model, const std::string& node, const std::string& service,
-                   const Failure& failure) {
-  model.revisions.incidents = NextHistoryRevision();
-  ServiceState& entry = ServiceEntry(model, node, service);
-  KeepLatest(entry.last_check, failure.at);
+                   const Failure& failure, const ApplyHooks& hooks) {
+  IncidentsChanged(hooks);
+  ServiceState& entry = ServiceEntry(model, node, service, hooks);
+  entry.last_check = failure.at;
   if (!entry.active_incident.empty()) {
+    if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, entry.active_incident);
     IncidentState& incident = model.incidents.at(entry.active_incident);
     ++incident.occurrence_count;
-    if (incident.last_occurrence < failure.at) incident.last_occurrence = failure.at;
+    incident.last_occurrence = failure.at;
     // A vector, not a deque: most incidents hold a few timestamps, and a
     // deque's 512-byte block each would weigh more than the model's rest.
     if (incident.events.size() == kMaxIncidentEvents) {
@@ -110,18 +104,20 @@ void RecordFailure(Model& model, const std::string& node, const std::string& ser
   AppendUnique(incident.diagnostics, failure.diagnostics);
   entry.active_incident = incident.id;
   entry.last_incident = incident.id;
+  if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, incident.id);
   std::string id = incident.id;
   model.incidents.emplace(std::move(id), std::move(incident));
 }
 
 void HealthSignal(ServiceState& entry, Timestamp at) {
   entry.health_seen = true;
-  KeepLatest(entry.last_check, at);
+  entry.last_check = at;
 }
 
-void Recover(Model& model, ServiceState& entry, Timestamp at) {
+void Recover(Model& model, ServiceState& entry, Timestamp at, const ApplyHooks& hooks) {
   if (!entry.active_incident.empty()) {
-    model.revisions.incidents = NextHistoryRevision();
+    IncidentsChanged(hooks);
+    if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, entry.active_incident);
     IncidentState& incident = model.incidents.at(entry.active_incident);
     incident.active = false;
     incident.resolved_at = at;
@@ -130,22 +126,23 @@ void Recover(Model& model, ServiceState& entry, Timestamp at) {
   HealthSignal(entry, at);
 }
 
-void ApplyRecovered(Model& model, const Event& event, const ApplyContext& context) {
+void ApplyRecovered(Model& model, const Event& event, const ApplyContext& context,
+                    const ApplyHooks& hooks) {
   if (!event.node.empty()) {
-    Recover(model, ServiceEntry(model, event.node, event.service), event.timestamp);
+    Recover(model, ServiceEntry(model, event.node, event.service, hooks), event.timestamp, hooks);
     return;
   }
   // Without a node: every existing entry of that service, the inventory's
   // included, since those are entries of services.json too. Recovering an
   // entry twice changes nothing, so the order and overlap do not matter.
   // (Recover adds no entries, so the index's list stays put meanwhile.)
-  for (const std::string& node : NodesWithService(model, event.service)) {
-    Recover(model, ServiceEntry(model, node, event.service), event.timestamp);
+  for (const std::string& node : NodesWithService(model, event.service, hooks)) {
+    Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, hooks);
   }
   if (context.inventory != nullptr) {
     for (const auto& [node, services] : context.inventory->services) {
       if (services.count(event.service) > 0) {
-        Recover(model, ServiceEntry(model, node, event.service), event.timestamp);
+        Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, hooks);
       }
     }
   }
@@ -160,8 +157,10 @@ std::vector<std::string> NormalizedDiagnostics(const Event& event, const ApplyCo
   return out;
 }
 
-void ApplyDeployment(Model& model, const Event& event, const ApplyContext& context) {
-  model.revisions.deployments = NextHistoryRevision();
+void ApplyDeployment(Model& model, const Event& event, const ApplyContext& context,
+                     const ApplyHooks& hooks) {
+  if (hooks.index != nullptr) hooks.index->DeploymentsChanged();
+  if (hooks.undo != nullptr) hooks.undo->SaveDeployment(model, event.correlation_id);
   auto [it, created] = model.deployments.try_emplace(event.correlation_id);
   DeploymentState& dep = it->second;
   const Timestamp at = event.timestamp;
@@ -194,18 +193,20 @@ void ApplyDeployment(Model& model, const Event& event, const ApplyContext& conte
     case EventType::kDeploymentSucceeded:
       dep.status = DeploymentStatus::kSucceeded;
       dep.finished_at = at;
+      if (hooks.undo != nullptr) hooks.undo->SaveFinished({dep.service, "succeeded"});
       ++model.counters.deployments_finished[{dep.service, "succeeded"}];
       break;
     case EventType::kDeploymentFailed:
       dep.status = DeploymentStatus::kFailed;
       dep.finished_at = at;
+      if (hooks.undo != nullptr) hooks.undo->SaveFinished({dep.service, "failed"});
       ++model.counters.deployments_finished[{dep.service, "failed"}];
       break;
     default:
       break;
   }
   if (!dep.node.empty() && !dep.service.empty()) {
-    ServiceState& entry = ServiceEntry(model, dep.node, dep.service);
+    ServiceState& entry = ServiceEntry(model, dep.node, dep.service, hooks);
     if (created || pair_changed || event.type == EventType::kDeploymentStarted) {
       entry.last_deployment = dep.correlation_id;
     }
@@ -218,7 +219,8 @@ void ApplyDeployment(Model& model, const Event& event, const ApplyContext& conte
       const std::string service = dep.service;
       RecordFailure(model, node, service,
                     {at, event.severity.value_or(Severity::kError), event.correlation_id,
-                     diagnostics});
+                     diagnostics},
+                    hooks);
     }
   }
 }
@@ -253,11 +255,6 @@ bool PushComponents(std::string_view path, std::vector<std::string_view>& stack)
 }  // namespace
 }  // namespace detail
 
-uint64_t NextHistoryRevision() {
-  static std::atomic<uint64_t> counter{0};
-  return ++counter;
-}
-
 std::string NormalizeDiagnosticsPath(const std::string& path, const std::string& logs_dir) {
   std::vector<std::string_view> stack;
   size_t inside_from = 0;  // components of `stack` that must be the logs folder
@@ -286,10 +283,12 @@ std::string NormalizeDiagnosticsPath(const std::string& path, const std::string&
   return out;
 }
 
-void Apply(Model& model, const Event& event, const ApplyContext& context) {
+void Apply(Model& model, const Event& event, const ApplyContext& context,
+           const ApplyHooks& hooks) {
+  const std::string_view type = EventTypeName(event.type);
+  if (hooks.undo != nullptr) hooks.undo->SaveCounters(model, type);
   Counters& counters = model.counters;
   ++counters.events_processed;
-  const std::string_view type = EventTypeName(event.type);
   if (auto it = counters.processed_by_type.find(type); it != counters.processed_by_type.end()) {
     ++it->second;
   } else {
@@ -298,34 +297,37 @@ void Apply(Model& model, const Event& event, const ApplyContext& context) {
   counters.last_event_at = event.timestamp;
 
   if (!event.node.empty()) {
+    if (hooks.undo != nullptr) hooks.undo->SaveNode(model, event.node);
     NodeState& node = model.nodes[event.node];
     if (event.type == EventType::kNodeDown) {
       node.down = true;
     } else {
-      detail::KeepLatest(node.last_seen, event.timestamp);
+      // The latest in processing order (event time), CONTRACT §8 "Times".
+      node.last_seen = event.timestamp;
       node.down = false;
     }
   }
 
   switch (event.type) {
     case EventType::kHealthcheckPassed:
-      detail::HealthSignal(detail::ServiceEntry(model, event.node, event.service),
+      detail::HealthSignal(detail::ServiceEntry(model, event.node, event.service, hooks),
                            event.timestamp);
       break;
     case EventType::kHealthcheckFailed:
     case EventType::kServiceUnhealthy:
       detail::RecordFailure(model, event.node, event.service,
                             {event.timestamp, event.severity.value_or(Severity::kError),
-                             event.correlation_id, {}});
+                             event.correlation_id, {}},
+                            hooks);
       break;
     case EventType::kServiceRecovered:
-      detail::ApplyRecovered(model, event, context);
+      detail::ApplyRecovered(model, event, context, hooks);
       break;
     case EventType::kDeploymentStarted:
     case EventType::kDeploymentStage:
     case EventType::kDeploymentSucceeded:
     case EventType::kDeploymentFailed:
-      detail::ApplyDeployment(model, event, context);
+      detail::ApplyDeployment(model, event, context, hooks);
       break;
     default:
       break;

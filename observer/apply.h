@@ -8,6 +8,8 @@
 #include "observer/event_parser.h"
 #include "observer/inventory.h"
 #include "observer/model.h"
+#include "observer/model_index.h"
+#include "observer/undo_step.h"
 
 namespace hlo {
 
@@ -21,8 +23,20 @@ struct ApplyContext {
   const Inventory* inventory = nullptr;
 };
 
-// Applies one accepted event, in processing order.
-void Apply(Model& model, const Event& event, const ApplyContext& context);
+// What Apply keeps informed besides the model; each may be null.
+struct ApplyHooks {
+  // Derived state of `model`, kept current (new service entries, history
+  // revisions). Without one, a service_recovered without a node walks every
+  // service entry.
+  ModelIndex* index = nullptr;
+  // Receives the state of everything before Apply changes it, so the event
+  // can be undone.
+  UndoStep* undo = nullptr;
+};
+
+// Applies one accepted event, in processing order (event time, CONTRACT §4).
+void Apply(Model& model, const Event& event, const ApplyContext& context,
+           const ApplyHooks& hooks = {});
 
 // Counts one rejected event.
 void CountRejection(Model& model, RejectReason reason);

@@ -9,6 +9,8 @@
 #include "observer/json_writer.h"
 #include "observer/model_codec.h"
 #include "observer/world_reader.h"
+#include "observer/world_serializer.h"
+#include "observer/world_snapshot.h"
 
 namespace hlo {
 namespace detail {
@@ -128,6 +130,158 @@ void ReadFiles(simdjson::dom::element value, bool hex, std::map<std::string, Fil
   }
 }
 
+// The window's events: [time, file (hex), line, type, node, service,
+// correlation_id, severity or null, stage, [diagnostics]].
+void WriteTimedEvent(JsonWriter& out, const TimedEvent& t) {
+  const Event& e = t.event;
+  out.BeginArray();
+  out.String(FormatTimestamp(t.key.timestamp));
+  out.String(ToHex(t.key.file));
+  out.Uint(t.key.line);
+  out.String(EventTypeName(e.type));
+  out.String(e.node);
+  out.String(e.service);
+  out.String(e.correlation_id);
+  if (e.severity) {
+    out.String(SeverityName(*e.severity));
+  } else {
+    out.Null();
+  }
+  out.String(e.stage);
+  out.BeginArray();
+  for (const std::string& d : e.diagnostics) out.String(d);
+  out.EndArray();
+  out.EndArray();
+}
+
+Timestamp ReadTime(simdjson::dom::element value) {
+  std::optional<Timestamp> t = ParseTimestamp(As<std::string_view>(value, "window"));
+  if (!t) Refuse("bad time in the window");
+  return *t;
+}
+
+TimedEvent ReadTimedEvent(simdjson::dom::element value) {
+  std::vector<simdjson::dom::element> f;
+  for (simdjson::dom::element item : As<simdjson::dom::array>(value, "window")) f.push_back(item);
+  if (f.size() != 10) Refuse("a window event has another shape");
+  TimedEvent t;
+  t.key.timestamp = ReadTime(f[0]);
+  t.key.file = FromHex(As<std::string_view>(f[1], "window"));
+  t.key.line = As<uint64_t>(f[2], "window");
+  Event& e = t.event;
+  e.timestamp = t.key.timestamp;
+  e.type = EventTypeFromName(As<std::string_view>(f[3], "window"));
+  e.node = std::string(As<std::string_view>(f[4], "window"));
+  e.service = std::string(As<std::string_view>(f[5], "window"));
+  e.correlation_id = std::string(As<std::string_view>(f[6], "window"));
+  if (!f[7].is_null()) {
+    e.severity = SeverityFromName(As<std::string_view>(f[7], "window"));
+    if (!e.severity) Refuse("bad severity in the window");
+  }
+  e.stage = std::string(As<std::string_view>(f[8], "window"));
+  for (simdjson::dom::element d : As<simdjson::dom::array>(f[9], "window")) {
+    e.diagnostics.emplace_back(As<std::string_view>(d, "window"));
+  }
+  return t;
+}
+
+std::string HistoryText(size_t index, const Model& model) {
+  JsonWriter w(JsonWriter::Style::kCompact);
+  WriteWorldFile(index, WorldSnapshot{}, model, w);
+  return w.Take();
+}
+
+void WriteWindow(JsonWriter& out, const Checkpoint::Window& w) {
+  out.BeginObject();
+  out.Key("absent");
+  out.BeginArray();
+  for (const auto& [kind, key] : w.absent) {
+    out.BeginArray();
+    out.Uint(static_cast<uint64_t>(kind));
+    out.String(ToHex(key));
+    out.EndArray();
+  }
+  out.EndArray();
+  out.Key("before");
+  WriteModel(out, w.before);
+  out.KeyString("before_deployments", HistoryText(0, w.before));
+  out.KeyString("before_incidents", HistoryText(1, w.before));
+  out.Key("events");
+  out.BeginArray();
+  for (const TimedEvent& e : w.events) WriteTimedEvent(out, e);
+  out.EndArray();
+  out.Key("floor");
+  if (w.floor) {
+    out.BeginArray();
+    out.String(FormatTimestamp(w.floor->timestamp));
+    out.String(ToHex(w.floor->file));
+    out.Uint(w.floor->line);
+    out.EndArray();
+  } else {
+    out.Null();
+  }
+  out.EndObject();
+}
+
+Checkpoint::Window ReadWindow(simdjson::dom::element value, std::string* error) {
+  const simdjson::dom::object j = As<simdjson::dom::object>(value, "window");
+  Checkpoint::Window w;
+  for (simdjson::dom::element item : As<simdjson::dom::array>(At(j, "absent"), "absent")) {
+    std::vector<simdjson::dom::element> f;
+    for (simdjson::dom::element x : As<simdjson::dom::array>(item, "absent")) f.push_back(x);
+    if (f.size() != 2) Refuse("bad absent entry");
+    const uint64_t kind = As<uint64_t>(f[0], "absent");
+    if (kind > static_cast<uint64_t>(UndoStep::Kind::kDeployment)) Refuse("bad absent kind");
+    w.absent.emplace_back(static_cast<UndoStep::Kind>(kind),
+                          FromHex(As<std::string_view>(f[1], "absent")));
+  }
+  std::optional<Model> before = ReadModel(At(j, "before"), error);
+  if (!before) Refuse(error ? *error : "bad window model");
+  w.before = std::move(*before);
+  std::optional<StringMap<DeploymentState>> deployments = ReadDeployments(
+      As<std::string_view>(At(j, "before_deployments"), "before_deployments"), error);
+  std::optional<StringMap<IncidentState>> incidents = ReadIncidents(
+      As<std::string_view>(At(j, "before_incidents"), "before_incidents"), error);
+  if (!deployments || !incidents) Refuse("bad window history");
+  w.before.deployments = std::move(*deployments);
+  w.before.incidents = std::move(*incidents);
+  for (simdjson::dom::element e : As<simdjson::dom::array>(At(j, "events"), "events")) {
+    w.events.push_back(ReadTimedEvent(e));
+  }
+  const simdjson::dom::element floor = At(j, "floor");
+  if (!floor.is_null()) {
+    std::vector<simdjson::dom::element> f;
+    for (simdjson::dom::element x : As<simdjson::dom::array>(floor, "floor")) f.push_back(x);
+    if (f.size() != 3) Refuse("bad floor");
+    w.floor = OrderKey{ReadTime(f[0]), FromHex(As<std::string_view>(f[1], "floor")),
+                       As<uint64_t>(f[2], "floor")};
+  }
+  return w;
+}
+
+void WriteCounts(JsonWriter& out, const std::map<std::string, uint64_t, std::less<>>& counts,
+                 bool hex) {
+  out.BeginArray();
+  for (const auto& [name, n] : counts) {
+    out.BeginArray();
+    out.String(hex ? ToHex(name) : name);
+    out.Uint(n);
+    out.EndArray();
+  }
+  out.EndArray();
+}
+
+void ReadCounts(simdjson::dom::element value, bool hex,
+                std::map<std::string, uint64_t, std::less<>>& counts) {
+  for (simdjson::dom::element item : As<simdjson::dom::array>(value, "counts")) {
+    std::vector<simdjson::dom::element> f;
+    for (simdjson::dom::element x : As<simdjson::dom::array>(item, "counts")) f.push_back(x);
+    if (f.size() != 2) Refuse("bad count entry");
+    const std::string_view name = As<std::string_view>(f[0], "counts");
+    counts[hex ? FromHex(name) : std::string(name)] = As<uint64_t>(f[1], "counts");
+  }
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -154,13 +308,31 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
     detail::WriteFiles(out, c.files, /*utf8=*/false);
   }
   out.KeyUint("incidents", c.model.incidents.size());
+  out.Key("late_events");  // by file name, in hex
+  detail::WriteCounts(out, c.late_events, /*hex=*/true);
   out.Key("model");
   WriteModel(out, c.model);
   out.KeyUint("offset", c.offset);
   out.KeyUint("rebuilds", c.rebuilds);
+  out.Key("rebuilds_by_reason");
+  detail::WriteCounts(out, c.rebuilds_by_reason, /*hex=*/false);
+  out.Key("rejected_last");
+  if (c.rejected_last) {
+    out.BeginArray();
+    out.String(detail::ToHex(c.rejected_last->first));
+    out.Uint(c.rejected_last->second);
+    out.EndArray();
+  } else {
+    out.Null();
+  }
   out.KeyUint("rejected_log_bytes", c.rejected_log_bytes);
+  out.KeyUint("rejected_log_hash", c.rejected_log_hash);
+  out.Key("replay_due");
+  out.Bool(c.replay_due);
   out.Key("version");
   out.Int(kCheckpointVersion);
+  out.Key("window");
+  detail::WriteWindow(out, c.window);
   out.KeyString("world_digest", c.world_digest);
   out.EndObject();
   out.Finish("\n");
@@ -199,6 +371,22 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     }
     c.rebuilds = As<uint64_t>(At(j, "rebuilds"), "rebuilds");
     c.rejected_log_bytes = As<uint64_t>(At(j, "rejected_log_bytes"), "rejected_log_bytes");
+    c.rejected_log_hash = As<uint64_t>(At(j, "rejected_log_hash"), "rejected_log_hash");
+    detail::ReadCounts(At(j, "rebuilds_by_reason"), /*hex=*/false, c.rebuilds_by_reason);
+    detail::ReadCounts(At(j, "late_events"), /*hex=*/true, c.late_events);
+    c.replay_due = As<bool>(At(j, "replay_due"), "replay_due");
+    const simdjson::dom::element last = At(j, "rejected_last");
+    if (!last.is_null()) {
+      std::vector<simdjson::dom::element> f;
+      for (simdjson::dom::element x : As<simdjson::dom::array>(last, "rejected_last")) {
+        f.push_back(x);
+      }
+      if (f.size() != 2) detail::Refuse("bad rejected_last");
+      c.rejected_last = std::pair<std::string, uint64_t>(
+          detail::FromHex(As<std::string_view>(f[0], "rejected_last")),
+          As<uint64_t>(f[1], "rejected_last"));
+    }
+    c.window = detail::ReadWindow(At(j, "window"), error);
     c.world_digest = std::string(As<std::string_view>(At(j, "world_digest"), "world_digest"));
     std::optional<Model> model = ReadModel(At(j, "model"), error);
     if (!model) return std::nullopt;

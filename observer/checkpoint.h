@@ -15,10 +15,11 @@
 #include <string_view>
 
 #include "observer/model.h"
+#include "observer/timeline.h"
 
 namespace hlo {
 
-inline constexpr int kCheckpointVersion = 2;
+inline constexpr int kCheckpointVersion = 3;
 
 // How far an event file has been consumed: bytes up to and including the last
 // consumed newline (the size for a .json), and the lines counted so far.
@@ -43,8 +44,23 @@ struct Checkpoint {
   std::optional<std::string> file;  // last event file processed; null before any
   uint64_t offset = 0;              // progress in `file`
   std::map<std::string, FileProgress> files;  // every processed file still present
-  uint64_t rebuilds = 0;            // late-arrival (and mismatch) replays so far
+  uint64_t rebuilds = 0;            // counted replays so far
+  std::map<std::string, uint64_t, std::less<>> rebuilds_by_reason;  // kReplayReasons
+  // Events that landed later than --events.max-lateness allowed, by file
+  // (files that left events/ are forgotten).
+  std::map<std::string, uint64_t, std::less<>> late_events;
+  bool replay_due = false;          // late events wait for a coalesced replay
+  // (file, line) of the last line of rejected-events.jsonl; null when empty.
+  std::optional<std::pair<std::string, uint64_t>> rejected_last;
+  // The lateness window (see Timeline::Save and Timeline::Restore).
+  struct Window {
+    std::optional<OrderKey> floor;
+    std::vector<TimedEvent> events;
+    Model before;
+    std::vector<std::pair<UndoStep::Kind, std::string>> absent;
+  } window;
   uint64_t rejected_log_bytes = 0;  // size of rejected-events.jsonl at this point
+  uint64_t rejected_log_hash = 14695981039346656037ull;  // FNV-1a of those bytes
   std::string world_digest;         // fingerprint of the world files written with it
   Model model;
   // Set by ParseCheckpoint: the sizes of the history it was written with.

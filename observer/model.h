@@ -124,38 +124,12 @@ struct Counters {
   friend bool operator==(const Counters&, const Counters&) = default;
 };
 
-// Derived from Model::services: the nodes that have an entry of each
-// service, so a service_recovered without a node finds them without walking
-// every entry. Complete when `indexed` equals the number of entries; Apply
-// rebuilds it otherwise (e.g. after the model was decoded). Not part of the
-// model's identity: two models with the same entries are equal whatever
-// their index holds.
-struct ServiceIndex {
-  StringMap<std::vector<std::string>> nodes_by_service;
-  size_t indexed = 0;
-
-  friend bool operator==(const ServiceIndex&, const ServiceIndex&) { return true; }
-};
-
-// Marks of the last change to the history maps, so that a writer can tell an
-// unchanged incidents.json or deployments.json (see WorldWriter). Drawn from
-// NextHistoryRevision, so a value never repeats within a process; 0 = not
-// changed since the model was created. Not part of the model's identity.
-struct HistoryRevisions {
-  uint64_t incidents = 0, deployments = 0;
-
-  friend bool operator==(const HistoryRevisions&, const HistoryRevisions&) { return true; }
-};
-uint64_t NextHistoryRevision();
-
 struct Model {
   StringMap<NodeState> nodes;              // by name
   StringMap<ServiceState> services;        // by ServiceKey
   StringMap<IncidentState> incidents;      // by id
   StringMap<DeploymentState> deployments;  // by correlation_id
   Counters counters;
-  ServiceIndex service_index;
-  HistoryRevisions revisions;
 
   friend bool operator==(const Model&, const Model&) = default;
 };

@@ -28,6 +28,17 @@ std::string RejectedLine(const RejectedEvent& r) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+
+// FNV-1a, continued from `hash`: the rejected log's fingerprint grows with it.
+uint64_t Fnv1a(std::string_view bytes, uint64_t hash) {
+  for (const unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
 bool EnsureDirectory(const std::filesystem::path& dir, std::string* error) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -54,6 +65,9 @@ Observer::Observer(ObserverOptions options) {
   context_.logs_dir = (root_ / "logs").string();
   context_.inventory = options.inventory;
   skip_unchanged_history_ = options.skip_unchanged_history;
+  timeline_ = Timeline(options.max_lateness);
+  replay_min_interval_ = options.replay_min_interval;
+  steady_now_ = std::move(options.steady_now);
   world_writer_ = WorldWriter(world_dir_);
 }
 
@@ -73,7 +87,7 @@ bool Observer::Open(std::string* error) {
   for (std::string_view name : kWorldFileNames) RemoveLeftoverTemporaries(world_dir_ / name);
   const std::filesystem::path path = state_dir_ / detail::kCheckpointName;
   if (!std::filesystem::exists(path, ec)) {
-    ScheduleReplay("", /*count=*/false);
+    ScheduleReplay("", "", /*count=*/false);
     return true;
   }
   std::string why;
@@ -83,13 +97,13 @@ bool Observer::Open(std::string* error) {
   if (!loaded) {
     notices_.push_back("checkpoint " + path.string() + " is unusable (" + why +
                        "); rebuilding from all event files");
-    ScheduleReplay("unusable checkpoint", /*count=*/false);
+    ScheduleReplay("unusable checkpoint", "", /*count=*/false);
     return true;
   }
   checkpoint_ = std::move(*loaded);
   const std::vector<std::pair<std::string, std::string>> world = WorldFilesOnDisk();
   if (DigestWorldFiles(world) != checkpoint_.world_digest) {
-    ScheduleReplay("world files do not match the checkpoint", /*count=*/true);
+    ScheduleReplay("world files do not match the checkpoint", "checkpoint", /*count=*/true);
     return true;
   }
   // The digest matched, so these are the files written with the checkpoint:
@@ -98,26 +112,50 @@ bool Observer::Open(std::string* error) {
   if (!AttachHistory(checkpoint_, world[1].second, world[0].second, &why)) {
     notices_.push_back("world files cannot be read back (" + why +
                        "); rebuilding from all event files");
-    ScheduleReplay("world files do not match the checkpoint", /*count=*/true);
+    ScheduleReplay("world files do not match the checkpoint", "checkpoint", /*count=*/true);
     return true;
   }
   // Unknown to this process's writer: the first commit writes every file.
-  checkpoint_.model.revisions = {NextHistoryRevision(), NextHistoryRevision()};
+  index_.Reset(checkpoint_.model);
+  Checkpoint::Window window = std::move(checkpoint_.window);
+  checkpoint_.window = {};
+  if (!timeline_.Restore(checkpoint_.model, index_, context_, std::move(window.floor),
+                         std::move(window.events), window.before, window.absent)) {
+    notices_.push_back("the checkpoint's lateness window does not rebuild its model; "
+                       "rebuilding from all event files");
+    ScheduleReplay("the checkpoint's lateness window does not match", "checkpoint", true);
+    return true;
+  }
   const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
   const uint64_t rejected_size = std::filesystem::file_size(rejected, ec);
   if ((ec ? 0 : rejected_size) < checkpoint_.rejected_log_bytes) {
-    ScheduleReplay("rejected-events.jsonl is shorter than the checkpoint says", true);
+    ScheduleReplay("rejected-events.jsonl is shorter than the checkpoint says", "checkpoint",
+                   true);
     return true;
   }
-  // Lines a killed run wrote after its last checkpoint belong to no history.
+  // Lines a killed run wrote after its last checkpoint belong to no history;
+  // a log rewritten after it (merged, or after a replay) is not its log.
+  std::optional<std::string> log = ReadWholeFile(rejected, nullptr);
+  const std::string_view logged =
+      log ? std::string_view(*log).substr(0, checkpoint_.rejected_log_bytes) : std::string_view();
+  if (detail::Fnv1a(logged, detail::kFnvOffset) != checkpoint_.rejected_log_hash) {
+    ScheduleReplay("rejected-events.jsonl is not the one the checkpoint was written with",
+                   "checkpoint", true);
+    return true;
+  }
   if (!TruncateTo(rejected, checkpoint_.rejected_log_bytes, error)) return false;
   return true;
 }
 
-void Observer::ScheduleReplay(const std::string& reason, bool count) {
-  const uint64_t rebuilds = checkpoint_.rebuilds + (count ? 1 : 0);
-  checkpoint_ = Checkpoint{};
-  checkpoint_.rebuilds = rebuilds;
+void Observer::ScheduleReplay(const std::string& reason, const std::string& label, bool count) {
+  Checkpoint kept;
+  kept.rebuilds = checkpoint_.rebuilds + (count ? 1 : 0);
+  kept.rebuilds_by_reason = std::move(checkpoint_.rebuilds_by_reason);
+  if (count) ++kept.rebuilds_by_reason[label];
+  kept.late_events = std::move(checkpoint_.late_events);
+  checkpoint_ = std::move(kept);
+  index_.Reset(checkpoint_.model);
+  timeline_.Clear();
   replay_pending_ = true;
   replay_reason_ = reason;
   world_writer_.Forget();
@@ -126,36 +164,35 @@ void Observer::ScheduleReplay(const std::string& reason, bool count) {
   pending_rejected_.clear();
 }
 
-std::string Observer::LateArrival(const std::vector<EventFile>& files) const {
-  if (!checkpoint_.file) return "";
-  const std::string& last = *checkpoint_.file;
+std::chrono::steady_clock::time_point Observer::SteadyNow() const {
+  return steady_now_ ? steady_now_() : std::chrono::steady_clock::now();
+}
+
+bool Observer::ReplayAllowed() const {
+  if (!last_replay_ || replay_min_interval_.nanos <= 0) return true;
+  return SteadyNow() - *last_replay_ >= std::chrono::nanoseconds(replay_min_interval_.nanos);
+}
+
+std::optional<std::chrono::steady_clock::duration> Observer::ReplayDueIn() const {
+  if (!checkpoint_.replay_due) return std::nullopt;
+  if (ReplayAllowed()) return std::chrono::steady_clock::duration::zero();
+  return *last_replay_ + std::chrono::nanoseconds(replay_min_interval_.nanos) - SteadyNow();
+}
+
+std::string Observer::ChangedFile(const std::vector<EventFile>& files, std::string* label) {
   // Both are sorted by name: walked side by side, without a lookup per file.
   auto it = checkpoint_.files.begin();
   for (const EventFile& f : files) {
-    if (f.name > last) break;
-    while (it != checkpoint_.files.end() && it->first < f.name) ++it;
-    if (it == checkpoint_.files.end() || it->first != f.name) {
-      if (f.name < last) return "late file " + f.name;
-      // The checkpoint's own file, processed, deleted and now back: reading
-      // it from zero would apply its old lines twice.
-      return f.name + " was deleted after it was read and has reappeared";
-    }
-    if (f.kind != EventFileKind::kJsonLines) continue;
-    if (f.size < it->second.offset) return f.name + " shrank below what was read of it";
-    if (f.name < last && f.size > it->second.offset &&
-        HasCompleteLineAfter(events_dir_ / f.name, it->second.offset)) {
-      return "new line appended to " + f.name;
-    }
-  }
-  return "";
-}
-
-std::string Observer::RewrittenFile(const std::vector<EventFile>& files) {
-  for (const EventFile& f : files) {
     if (f.kind != EventFileKind::kJsonLines) continue;  // a .json is read once
-    const auto it = checkpoint_.files.find(f.name);
-    if (it == checkpoint_.files.end() || it->second.stamp == f.stamp) continue;
-    if (!ConsumedBytesUnchanged(events_dir_ / f.name, &it->second)) {
+    while (it != checkpoint_.files.end() && it->first < f.name) ++it;
+    if (it == checkpoint_.files.end()) break;
+    if (it->first != f.name) continue;
+    if (f.size < it->second.offset) {
+      *label = "file_shrank";
+      return f.name + " shrank below what was read of it";
+    }
+    if (it->second.stamp != f.stamp && !ConsumedBytesUnchanged(events_dir_ / f.name, &it->second)) {
+      *label = "file_rewritten";
       return "events/" + f.name + " changed after it was read";
     }
   }
@@ -167,32 +204,131 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
   std::optional<std::vector<EventFile>> files = ListEventFiles(events_dir_, error);
   if (!files) return false;
   if (!replay_pending_) {
-    std::string late = LateArrival(*files);
-    if (late.empty()) late = RewrittenFile(*files);
-    if (!late.empty()) ScheduleReplay(late, /*count=*/true);
+    std::string label;
+    const std::string changed = ChangedFile(*files, &label);
+    if (!changed.empty()) ScheduleReplay(changed, label, /*count=*/true);
   }
-  if (replay_pending_) {
-    result->replayed = true;
-    result->replay_reason = replay_reason_;
-    replay_pending_ = false;
+  if (!replay_pending_ && checkpoint_.replay_due && ReplayAllowed()) {
+    ScheduleReplay("events arrived later than --events.max-lateness allows", "late_event",
+                   /*count=*/true);
   }
+  if (replay_pending_) return Replay(result, error);
+  if (Incremental(*files, result)) return true;
+  // Late events, and a replay may run now: start over from zero.
+  const uint64_t late = result->late;
+  ScheduleReplay("events arrived later than --events.max-lateness allows", "late_event",
+                 /*count=*/true);
+  if (!Replay(result, error)) return false;
+  result->late = late;
+  return true;
+}
+
+bool Observer::Replay(BatchResult* result, std::string* error) {
+  *result = BatchResult{};
+  result->replayed = true;
+  result->replay_reason = replay_reason_;
+  replay_pending_ = false;
+  last_replay_ = SteadyNow();
+  std::optional<std::vector<EventFile>> files = ListEventFiles(events_dir_, error);
+  if (!files) return false;
+  EventQueue queue;
+  ReadFiles(*files, queue, result);
+  queue.Sort();
+  Model& model = checkpoint_.model;
+  index_.Reset(model);
+  const size_t n = queue.size();
+  // Events older than the window are applied for good; the rest are kept.
+  size_t kept_from = 0;
+  if (n > 0) {
+    const Timestamp horizon =
+        Add(queue.timestamp(n - 1), Duration{-timeline_.max_lateness().nanos});
+    Event event;
+    while (kept_from < n && queue.timestamp(kept_from) < horizon) {
+      queue.Get(kept_from, &event);
+      Apply(model, event, context_, {&index_, nullptr});
+      ++kept_from;
+    }
+    if (kept_from > 0) timeline_.SetFloor(queue.Key(kept_from - 1));
+  }
+  std::vector<TimedEvent> kept(n - kept_from);
+  for (size_t i = kept_from; i < n; ++i) {
+    kept[i - kept_from].key = queue.Key(i);
+    queue.Get(i, &kept[i - kept_from].event);
+  }
+  timeline_.Insert(model, index_, context_, std::move(kept));
+  timeline_.Trim(model.counters.last_event_at);
+  result->applied = n;
+  checkpoint_.replay_due = false;
+  return true;
+}
+
+bool Observer::Incremental(const std::vector<EventFile>& files, BatchResult* result) {
+  EventQueue queue;
+  ReadFiles(files, queue, result);
+  queue.Sort();
+  std::vector<TimedEvent> events;
+  events.reserve(queue.size());
+  for (size_t i = 0; i < queue.size(); ++i) {
+    OrderKey key = queue.Key(i);
+    if (!timeline_.Accepts(key)) {
+      ++result->late;
+      ++checkpoint_.late_events[key.file];
+      continue;
+    }
+    TimedEvent& e = events.emplace_back();
+    e.key = std::move(key);
+    queue.Get(i, &e.event);
+  }
+  if (result->late > 0 && ReplayAllowed()) return false;
+  if (result->late > 0) {
+    checkpoint_.replay_due = true;
+    result->replay_deferred = true;
+  }
+  result->applied = events.size();
+  result->reordered = timeline_.Insert(checkpoint_.model, index_, context_, std::move(events));
+  reordered_total_ += result->reordered;
+  timeline_.Trim(checkpoint_.model.counters.last_event_at);
+  return true;
+}
+
+void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
+                         BatchResult* result) {
   // The listing and the checkpoint's files are both sorted by name: they are
-  // walked side by side, without a lookup per file. Files removed by
-  // retention are forgotten on the way; their events stay applied. An empty
-  // (or missing) events/ forgets nothing: far more often a folder being
-  // recreated or a mount not yet back than retention deleting every file,
-  // and a file that comes back is then still known (no replay when it is
-  // unchanged, a replay when it shrank or was rewritten).
+  // walked side by side, without a lookup per file. A deleted .json is
+  // forgotten (it is read once, by name); a deleted .jsonl/.ndjson is
+  // remembered with its progress, so that if it comes back it is continued
+  // (or, rewritten, replayed) rather than applied twice. Its events stay
+  // applied either way. An empty (or missing) events/ forgets nothing: far
+  // more often a folder being recreated or a mount not yet back than
+  // retention deleting every file.
   std::map<std::string, FileProgress>& progress = checkpoint_.files;
-  ReadAheadUnreadDocuments(*files, progress, kMaxEventBytes);
+  ReadAheadUnreadDocuments(files, progress, kMaxEventBytes);
   auto known = progress.begin();
   const std::string* newest = nullptr;  // the last file that has progress
-  for (const EventFile& file : *files) {
-    while (known != progress.end() && known->first < file.name) known = progress.erase(known);
+  auto forget_absent_until = [&](const std::string* name) {
+    while (known != progress.end() && (name == nullptr || known->first < *name)) {
+      EventFileKind kind = EventFileKind::kJsonLines;
+      if (!files.empty() && IsEventFileName(known->first, &kind) && kind == EventFileKind::kJson) {
+        known = progress.erase(known);
+      } else {
+        ++known;
+      }
+    }
+  };
+  // Late-event counts follow the files present.
+  for (auto it = checkpoint_.late_events.begin(); it != checkpoint_.late_events.end();) {
+    const auto listed = std::lower_bound(
+        files.begin(), files.end(), it->first,
+        [](const EventFile& f, const std::string& name) { return f.name < name; });
+    const bool present = listed != files.end() && listed->name == it->first;
+    it = present || files.empty() ? std::next(it) : checkpoint_.late_events.erase(it);
+  }
+  for (const EventFile& file : files) {
+    forget_absent_until(&file.name);
     const bool was_known = known != progress.end() && known->first == file.name;
     if (!was_known || file.kind != EventFileKind::kJson) {  // a .json is read once
       std::string why;
-      ReadFile(file, result, &why);
+      ReadFile(file, queue.AddFile(file.name), queue, result, &why);
       if (!why.empty()) notices_.push_back(why);
     }
     // Its entry now: `known`, or the one ReadFile placed just before it.
@@ -209,7 +345,7 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
     if (file.size > entry->second.offset) result->pending_bytes += file.size - entry->second.offset;
     newest = &entry->first;
   }
-  if (!files->empty()) progress.erase(known, progress.end());
+  forget_absent_until(nullptr);
   // Only a file actually read (not one that vanished or failed meanwhile)
   // becomes the checkpoint's file.
   if (newest != nullptr && (!checkpoint_.file || *checkpoint_.file <= *newest)) {
@@ -219,10 +355,10 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
     const auto it = checkpoint_.files.find(*checkpoint_.file);
     if (it != checkpoint_.files.end()) checkpoint_.offset = it->second.offset;
   }
-  return true;
 }
 
-void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string* error) {
+void Observer::ReadFile(const EventFile& file, uint32_t id, EventQueue& queue,
+                        BatchResult* result, std::string* error) {
   std::map<std::string, FileProgress>& progress = checkpoint_.files;
   // A new file nearly always sorts after every known one (a replay, or a
   // writer's next file): its place is then the end, found without a search.
@@ -251,8 +387,7 @@ void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string*
     for (DocumentItem& item : ParseEventDocument(*content)) {
       ++items;
       if (auto* event = std::get_if<Event>(&item.result)) {
-        Apply(checkpoint_.model, *event, context_);
-        ++result->applied;
+        queue.Push(id, item.line, *event);
       } else {
         auto& rejection = std::get<Rejection>(item.result);
         Reject({file.name, item.line, rejection.reason, std::move(rejection.detail),
@@ -265,7 +400,16 @@ void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string*
   }
   const FileProgress start = known ? place->second : FileProgress{};
   if (known && file.size <= start.offset) return;
-  const ParsedLineSink sink = [&](ParsedLine&& line) { Accept(file.name, std::move(line), result); };
+  const ParsedLineSink sink = [&](ParsedLine&& parsed) {
+    if (auto* event = std::get_if<Event>(&parsed.result)) {
+      queue.Push(id, parsed.line, *event);
+      return;
+    }
+    auto& rejection = std::get<Rejection>(parsed.result);
+    Reject({file.name, parsed.line, rejection.reason, std::move(rejection.detail),
+            std::move(parsed.raw)},
+           result);
+  };
   std::optional<FileProgress> end =
       ReadAndParseJsonLines(events_dir_ / file.name, start,
                             file.size - std::min(file.size, start.offset), sink, error);
@@ -278,22 +422,11 @@ void Observer::ReadFile(const EventFile& file, BatchResult* result, std::string*
   }
 }
 
-void Observer::Accept(const std::string& file, ParsedLine&& parsed, BatchResult* result) {
-  if (auto* event = std::get_if<Event>(&parsed.result)) {
-    Apply(checkpoint_.model, *event, context_);
-    ++result->applied;
-    return;
-  }
-  auto& rejection = std::get<Rejection>(parsed.result);
-  Reject({file, parsed.line, rejection.reason, std::move(rejection.detail), std::move(parsed.raw)},
-         result);
-}
-
 void Observer::Reject(RejectedEvent rejected, BatchResult* result) {
   CountRejection(checkpoint_.model, rejected.reason);
-  pending_rejected_ += detail::RejectedLine(rejected);
   ++result->rejected;
-  result->rejections.push_back(std::move(rejected));
+  result->rejections.push_back(rejected);
+  pending_rejected_.push_back(std::move(rejected));
 }
 
 WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
@@ -306,14 +439,13 @@ WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
   in.stale_after = stale_after;
   in.checkpoint_file = checkpoint_.file;
   in.checkpoint_offset = checkpoint_.offset;
-  // The history's summary is kept between batches: only Apply moves the
-  // revisions, and a replay starts a new model (and drops it).
+  // The history's summary is kept between batches: the index's revisions
+  // move whenever Apply (or an undo) changes the history.
   const Model& model = checkpoint_.model;
-  if (!history_ || history_->incidents_revision != model.revisions.incidents ||
-      history_->deployments_revision != model.revisions.deployments) {
-    history_ = SummarizeHistory(model);
+  if (!history_ || history_->first != index_.revisions()) {
+    history_.emplace(index_.revisions(), SummarizeHistory(model));
   }
-  in.history = &*history_;
+  in.history = &history_->second;
   return BuildSnapshot(in);
 }
 
@@ -327,29 +459,92 @@ std::vector<std::pair<std::string, std::string>> Observer::WorldFilesOnDisk() co
   return files;
 }
 
-bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
-  const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
-  if (rewrite_rejected_log_) {
-    if (!WriteFileAtomic(rejected, pending_rejected_, error)) return false;
-    checkpoint_.rejected_log_bytes = pending_rejected_.size();
-  } else if (!pending_rejected_.empty()) {
-    if (!AppendAndSync(rejected, pending_rejected_, error)) {
+bool Observer::WriteRejections(std::string* error) {
+  const std::filesystem::path path = state_dir_ / detail::kRejectedLogName;
+  using Key = std::pair<std::string, uint64_t>;
+  // The log is ordered by file name, then line (CONTRACT §6).
+  std::sort(pending_rejected_.begin(), pending_rejected_.end(),
+            [](const RejectedEvent& a, const RejectedEvent& b) {
+              return std::tie(a.file, a.line) < std::tie(b.file, b.line);
+            });
+  std::string text;
+  for (const RejectedEvent& r : pending_rejected_) text += detail::RejectedLine(r);
+  std::optional<Key> last = checkpoint_.rejected_last;
+  if (!pending_rejected_.empty()) {
+    last = Key{pending_rejected_.back().file, pending_rejected_.back().line};
+  }
+  const bool append = !rewrite_rejected_log_ &&
+                      (pending_rejected_.empty() || !checkpoint_.rejected_last ||
+                       *checkpoint_.rejected_last <
+                           Key{pending_rejected_.front().file, pending_rejected_.front().line});
+  if (append) {
+    if (!text.empty() && !AppendAndSync(path, text, error)) {
       // A partial append (a full disk) must not stay: the retry appends the
       // whole batch again.
-      TruncateTo(rejected, checkpoint_.rejected_log_bytes, nullptr);
+      TruncateTo(path, checkpoint_.rejected_log_bytes, nullptr);
       return false;
     }
-    checkpoint_.rejected_log_bytes += pending_rejected_.size();
+    checkpoint_.rejected_log_bytes += text.size();
+    checkpoint_.rejected_log_hash = detail::Fnv1a(text, checkpoint_.rejected_log_hash);
+  } else {
+    if (!rewrite_rejected_log_) {
+      // Rejections that belong among those written: merge, rewrite whole.
+      std::optional<std::string> old = ReadWholeFile(path, nullptr);
+      std::vector<std::pair<Key, std::string_view>> lines;
+      if (old) {
+        std::string_view rest(old->data(), std::min<size_t>(old->size(), checkpoint_.rejected_log_bytes));
+        while (!rest.empty()) {
+          const size_t nl = rest.find('\n');
+          const std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
+          rest.remove_prefix(line.size());
+          Key key{"", 0};
+          const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+          if (j.is_object() && j.contains("file") && j["file"].is_string() && j.contains("line") &&
+              j["line"].is_number_unsigned()) {
+            key = {j["file"].get<std::string>(), j["line"].get<uint64_t>()};
+          }
+          lines.emplace_back(std::move(key), line);
+        }
+      }
+      std::string merged;
+      size_t p = 0;
+      for (const auto& [key, line] : lines) {
+        while (p < pending_rejected_.size() &&
+               Key{pending_rejected_[p].file, pending_rejected_[p].line} < key) {
+          merged += detail::RejectedLine(pending_rejected_[p++]);
+        }
+        merged += line;
+        if (last < std::optional<Key>(key)) last = key;
+      }
+      while (p < pending_rejected_.size()) merged += detail::RejectedLine(pending_rejected_[p++]);
+      text = std::move(merged);
+    }
+    if (!WriteFileAtomic(path, text, error)) return false;
+    checkpoint_.rejected_log_bytes = text.size();
+    checkpoint_.rejected_log_hash = detail::Fnv1a(text, detail::kFnvOffset);
   }
+  checkpoint_.rejected_last = last;
   rewrite_rejected_log_ = false;
   pending_rejected_.clear();
+  return true;
+}
+
+bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
+  if (!WriteRejections(error)) return false;
 
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.
-  if (!world_writer_.Write(world, checkpoint_.model, skip_unchanged_history_, error)) {
+  if (!world_writer_.Write(world, checkpoint_.model,
+                           skip_unchanged_history_ ? &index_.revisions() : nullptr, error)) {
     return false;
   }
   checkpoint_.world_digest = world_writer_.digest();
+  Timeline::Saved window = timeline_.Save(checkpoint_.model);
+  checkpoint_.window.floor = window.floor;
+  checkpoint_.window.events.clear();
+  for (const TimedEvent* e : window.events) checkpoint_.window.events.push_back(*e);
+  checkpoint_.window.before = std::move(window.before);
+  checkpoint_.window.absent = std::move(window.absent);
   return WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
                          error);
 }

@@ -9,8 +9,11 @@
 // from zero. A kill at any moment therefore never double-counts.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,7 +24,9 @@
 #include "observer/event_source.h"
 #include "observer/inventory.h"
 #include "observer/line_parser_pipeline.h"
+#include "observer/model_index.h"
 #include "observer/stage_markers.h"
+#include "observer/timeline.h"
 #include "observer/world_snapshot.h"
 #include "observer/world_writer.h"
 
@@ -34,7 +39,20 @@ struct ObserverOptions {
   // of the model has not changed since this observer wrote them (`once`
   // rewrites every world file, as the contract says).
   bool skip_unchanged_history = false;
+  // --events.max-lateness: how far behind the latest applied event time an
+  // event may land and still be folded in without a replay.
+  Duration max_lateness{300'000'000'000};
+  // --events.replay-min-interval (`run`): replays for late events are
+  // coalesced to at most one per this long; 0 = at once (`once`).
+  Duration replay_min_interval{0};
+  // The clock replays are spaced by; the steady clock when empty. A seam
+  // for tests that step time instead of sleeping.
+  std::function<std::chrono::steady_clock::time_point()> steady_now;
 };
+
+// Why a replay happened: the `reason` label of homelab_observer_rebuilds_total.
+inline constexpr std::string_view kReplayReasons[] = {"checkpoint", "file_rewritten",
+                                                      "file_shrank", "late_event"};
 
 // A rejected event as reported to the operator and to rejected-events.jsonl.
 struct RejectedEvent {
@@ -52,6 +70,9 @@ struct BatchResult {
   uint64_t pending_bytes = 0;    // bytes left unconsumed (unfinished last lines)
   bool replayed = false;         // history was rebuilt from zero
   std::string replay_reason;     // why, for the log; "" when not replayed
+  uint64_t reordered = 0;        // out of order, folded in within the window
+  uint64_t late = 0;             // later than the window allows
+  bool replay_deferred = false;  // late events wait for a coalesced replay
   std::vector<RejectedEvent> rejections;  // this batch's, in processing order
 };
 
@@ -84,29 +105,58 @@ class Observer {
   // Things worth a log line that are not errors (e.g. "checkpoint corrupt").
   const std::vector<std::string>& notices() const { return notices_; }
 
+ // Replays counted by reason (kReplayReasons), and late events by file.
+  const std::map<std::string, uint64_t, std::less<>>& rebuilds_by_reason() const {
+    return checkpoint_.rebuilds_by_reason;
+  }
+  const std::map<std::string, uint64_t, std::less<>>& late_events_by_file() const {
+    return checkpoint_.late_events;
+  }
+  uint64_t reordered_events() const { return reordered_total_; }
+  // The lateness window: events held, and their approximate bytes.
+  size_t window_events() const { return timeline_.size(); }
+  size_t window_bytes() const { return timeline_.ApproximateBytes(); }
+  // When a coalesced replay is waiting: how long until it may run.
+  std::optional<std::chrono::steady_clock::duration> ReplayDueIn() const;
+
  private:
-  void ScheduleReplay(const std::string& reason, bool count);
-  std::string LateArrival(const std::vector<EventFile>& files) const;
-  // A processed .jsonl/.ndjson whose consumed bytes changed (checked only for
-  // files whose stat stamp moved); "" when none.
-  std::string RewrittenFile(const std::vector<EventFile>& files);
-  void ReadFile(const EventFile& file, BatchResult* result, std::string* error);
-  void Accept(const std::string& file, ParsedLine&& parsed, BatchResult* result);
+  void ScheduleReplay(const std::string& reason, const std::string& label, bool count);
+  // A processed .jsonl/.ndjson that shrank or whose consumed bytes changed;
+  // sets *label. "" when none.
+  std::string ChangedFile(const std::vector<EventFile>& files, std::string* label);
+  bool ReplayAllowed() const;
+  // Reads every file from zero and applies its events in processing order.
+  bool Replay(BatchResult* result, std::string* error);
+  // Reads what is new, applies it in its place; false when late events need
+  // a replay that may run now.
+  bool Incremental(const std::vector<EventFile>& files, BatchResult* result);
+  // Reads the new part of each file into `queue`, keeping progress.
+  void ReadFiles(const std::vector<EventFile>& files, EventQueue& queue, BatchResult* result);
+  void ReadFile(const EventFile& file, uint32_t id, EventQueue& queue, BatchResult* result,
+                std::string* error);
   void Reject(RejectedEvent rejected, BatchResult* result);
+  std::chrono::steady_clock::time_point SteadyNow() const;
   // (name, content) of each world file; a missing file reads as "\x01missing".
   std::vector<std::pair<std::string, std::string>> WorldFilesOnDisk() const;
+  bool WriteRejections(std::string* error);
 
   std::filesystem::path root_;
   std::filesystem::path events_dir_, state_dir_, world_dir_;
   ApplyContext context_;
   Checkpoint checkpoint_;
+  ModelIndex index_;
+  Timeline timeline_;
+  Duration replay_min_interval_{0};
+  std::function<std::chrono::steady_clock::time_point()> steady_now_;
+  std::optional<std::chrono::steady_clock::time_point> last_replay_;
   bool replay_pending_ = false;
   std::string replay_reason_;
-  bool rewrite_rejected_log_ = false;  // the log is rewritten after a replay
-  std::string pending_rejected_;       // rejected-events.jsonl lines not yet written
+  bool rewrite_rejected_log_ = false;        // the log is rewritten after a replay
+  std::vector<RejectedEvent> pending_rejected_;  // not yet written
   std::vector<std::string> notices_;
   bool skip_unchanged_history_ = false;
-  mutable std::optional<HistorySummary> history_;  // for Snapshot()
+  uint64_t reordered_total_ = 0;
+  mutable std::optional<std::pair<HistoryRevisions, HistorySummary>> history_;  // for Snapshot()
   WorldWriter world_writer_{""};
 };
 

@@ -165,8 +165,6 @@ std::string_view DeploymentStatusName(DeploymentStatus s) {
 
 HistorySummary SummarizeHistory(const Model& model) {
   HistorySummary h;
-  h.incidents_revision = model.revisions.incidents;
-  h.deployments_revision = model.revisions.deployments;
   for (const auto& [id, incident] : model.incidents) {
     if (incident.active) {
       ++h.incidents_active;

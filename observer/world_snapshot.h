@@ -74,9 +74,8 @@ struct WorldSnapshot {
 // What the snapshot needs from the history (incidents and deployments):
 // walking 50,000 entries after every batch would dominate `run`'s time to
 // /metrics, so the observer keeps this between batches and recomputes it only
-// when the model's history revisions moved (see HistoryRevisions).
+// when the history revisions of the model's ModelIndex moved.
 struct HistorySummary {
-  uint64_t incidents_revision = 0, deployments_revision = 0;  // of its model
   std::vector<IncidentState> active_incidents;  // sorted by id
   uint64_t incidents_active = 0, incidents_resolved = 0;
   std::array<uint64_t, 4> active_by_severity{};  // indexed by Severity

@@ -115,11 +115,14 @@ std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::strin
 }
 
 bool WorldWriter::Write(const WorldSnapshot& world, const Model& model,
-                        bool skip_unchanged_history, std::string* error) {
+                        const HistoryRevisions* revisions, std::string* error) {
+  const bool skip_unchanged_history = revisions != nullptr;
   static_assert(kWorldFileNames[0] == "deployments.json" && kWorldFileNames[1] == "incidents.json");
   std::array<uint64_t, kWorldFileNames.size()> revision{};
-  revision[0] = model.revisions.deployments;
-  revision[1] = model.revisions.incidents;
+  if (revisions != nullptr) {
+    revision[0] = revisions->deployments;
+    revision[1] = revisions->incidents;
+  }
   std::array<bool, kWorldFileNames.size()> keep{};
   for (size_t i : {size_t{0}, size_t{1}}) {
     const Written& w = written_[i];

@@ -15,6 +15,7 @@
 
 #include "observer/model.h"
 #include "observer/world_serializer.h"
+#include "observer/model_index.h"
 #include "observer/world_snapshot.h"
 
 namespace hlo {
@@ -62,12 +63,13 @@ class WorldWriter {
   explicit WorldWriter(std::filesystem::path world_dir) : dir_(std::move(world_dir)) {}
 
   // Writes the world files of `world`, built from `model`, and sets digest()
-  // to theirs. With `skip_unchanged_history`, incidents.json and
-  // deployments.json are left as they are when this writer wrote them last,
-  // from the same revision of the model's history, and they are still the
-  // files it wrote (same inode, size and modification time). false (with
-  // *error) when a write fails: then no file was replaced.
-  bool Write(const WorldSnapshot& world, const Model& model, bool skip_unchanged_history,
+  // to theirs. With `revisions` (the model's, from its ModelIndex),
+  // incidents.json and deployments.json are left as they are when this
+  // writer wrote them last, from the same revision of the model's history,
+  // and they are still the files it wrote (same inode, size and modification
+  // time); without, every file is written. false (with *error) when a write
+  // fails: then no file was replaced.
+  bool Write(const WorldSnapshot& world, const Model& model, const HistoryRevisions* revisions,
              std::string* error);
 
   const std::string& digest() const { return digest_; }

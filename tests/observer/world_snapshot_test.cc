@@ -46,7 +46,6 @@ TEST(WorldSnapshotTest, KeptHistorySummaryGivesTheSameSnapshot) {
   in.now = {1'700'001'000, 0};
   const auto computed = SerializeWorld(BuildSnapshot(in), model);
   const HistorySummary history = SummarizeHistory(model);
-  EXPECT_EQ(history.incidents_revision, model.revisions.incidents);
   EXPECT_FALSE(history.active_incidents.empty());
   in.history = &history;
   const WorldSnapshot kept = BuildSnapshot(in);
@@ -57,19 +56,21 @@ TEST(WorldSnapshotTest, KeptHistorySummaryGivesTheSameSnapshot) {
   EXPECT_EQ(kept.active_incidents, history.active_incidents);
 }
 
-TEST(WorldSnapshotTest, ApplyMovesTheRevisionOfWhatItChanges) {
+TEST(WorldSnapshotTest, ApplyMovesTheIndexRevisionOfWhatItChanges) {
   Model model = Busy();
-  const HistoryRevisions before = model.revisions;
-  Apply(model, At(EventType::kNodeHeartbeat, 1'800'000'000, "node-1", ""), ApplyContext{});
-  EXPECT_EQ(model.revisions.incidents, before.incidents);
-  EXPECT_EQ(model.revisions.deployments, before.deployments);
+  ModelIndex index;
+  index.Reset(model);
+  const ApplyHooks hooks{&index, nullptr};
+  const HistoryRevisions before = index.revisions();
+  Apply(model, At(EventType::kNodeHeartbeat, 1'800'000'000, "node-1", ""), ApplyContext{}, hooks);
+  EXPECT_EQ(index.revisions(), before);
   Apply(model, At(EventType::kHealthcheckFailed, 1'800'000'001, "node-1", "svc-9"),
-        ApplyContext{});
-  EXPECT_NE(model.revisions.incidents, before.incidents);
-  EXPECT_EQ(model.revisions.deployments, before.deployments);
+        ApplyContext{}, hooks);
+  EXPECT_NE(index.revisions().incidents, before.incidents);
+  EXPECT_EQ(index.revisions().deployments, before.deployments);
   Apply(model, At(EventType::kDeploymentSucceeded, 1'800'000'002, "node-1", "svc-9", "d-1"),
-        ApplyContext{});
-  EXPECT_NE(model.revisions.deployments, before.deployments);
+        ApplyContext{}, hooks);
+  EXPECT_NE(index.revisions().deployments, before.deployments);
 }
 
 }  // namespace

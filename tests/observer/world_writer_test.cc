@@ -45,7 +45,9 @@ class WorldWriterTest : public ::testing::Test {
     in.model = &model_;
     in.now = {1'800'000'000, 0};
     std::string error;
-    ASSERT_TRUE(writer.Write(BuildSnapshot(in), model_, skip, &error)) << error;
+    ASSERT_TRUE(writer.Write(BuildSnapshot(in), model_, skip ? &index_.revisions() : nullptr,
+                             &error))
+        << error;
     std::vector<std::pair<std::string, std::string>> files;
     for (std::string_view name : kWorldFileNames) {
       files.emplace_back(std::string(name), ReadWholeFile(dir_.path() / name, nullptr).value());
@@ -61,10 +63,11 @@ class WorldWriterTest : public ::testing::Test {
     return st.st_ino;
   }
 
-  void Apply(const Ev& e) { hlo::Apply(model_, e.event(), ApplyContext{}); }
+  void Apply(const Ev& e) { hlo::Apply(model_, e.event(), ApplyContext{}, {&index_, nullptr}); }
 
   TempDir dir_;
   Model model_;
+  ModelIndex index_;
 };
 
 TEST_F(WorldWriterTest, LeavesUnchangedHistoryFilesAloneWhenAsked) {
@@ -124,7 +127,8 @@ TEST_F(WorldWriterTest, AFreshModelIsNeverTakenForAnUnchangedOne) {
   WorldWriter writer(dir_.path());
   Apply(Failure("venus", 100));
   Write(writer, true);
-  model_ = Model{};  // history gone (as after a replay), revisions back to 0
+  model_ = Model{};  // history gone, as after a replay, which resets the index
+  index_.Reset(model_);
   Write(writer, true);
   EXPECT_EQ(ReadWholeFile(dir_.path() / "incidents.json", nullptr).value(), "{}\n");
 }
