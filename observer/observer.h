@@ -47,7 +47,7 @@ struct ObserverOptions {
   Duration replay_min_interval{0};
   // The clock replays are spaced by; the steady clock when empty. A seam
   // for tests that step time instead of sleeping.
-  std::function<std::chrono::steady_clock::time_point()> steady_now;
+  std::function<std::chrono::steady_clock::time_point()> steady_now = {};
 };
 
 // Why a replay happened: the `reason` label of homelab_observer_rebuilds_total.

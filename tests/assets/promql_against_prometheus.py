@@ -10,7 +10,12 @@ Usage: promql_against_prometheus.py BINARY SOURCE_DIR SCRATCH_DIR
    with alerts/homelab.rules.yml loaded when that file exists.
 3. While Prometheus collects >= 10 scrapes, appends a few node heartbeats to
    the copy's events/ (so rate() panels see non-zero rates, as on a live
-   homelab).
+   homelab), and one heartbeat dated an hour back in a file of its own: a
+   late event (more than --events.max-lateness behind the newest one), so
+   that homelab_observer_late_events_total{file}, which has no series until
+   something is late, exists and the late-event panels are checked against
+   the real metric rather than only their `or vector(0)` fallback. Waits
+   until Prometheus has scraped that series.
 4. Evaluates, at the current time:
    - every `expr` of every target of every dashboards/*.json panel, with the
      Grafana variables substituted ($__rate_interval, $__interval -> 1m,
@@ -45,6 +50,11 @@ import urllib.request
 NOW = "2026-05-13T09:00:00Z"
 MIN_SCRAPES = 10
 DEADLINE_S = 45  # for the whole wait (startup + scrapes)
+LATE_DEADLINE_S = 40  # for the late event to show up in Prometheus, once written
+# An hour before the example's newest event (08:55): later than any
+# --events.max-lateness the daemon could be started with here (default 5m).
+LATE_EVENT = {"timestamp": "2026-05-13T07:55:00Z", "type": "node_heartbeat", "node": "saturn"}
+LATE_FILE = "zz-promql-late.jsonl"
 
 VARIABLE_VALUES = {
     "__rate_interval": "1m",
@@ -259,6 +269,7 @@ def main(argv):
         # Heartbeats after the example's last event (08:55) and before --now.
         extra = root / "events" / "zz-promql-test.jsonl"
         beats = 0
+        late_written = None
         next_beat = time.monotonic()
         scrapes = 0
         while True:
@@ -270,6 +281,10 @@ def main(argv):
                       f"{tail(scratch / 'observer.log')}")
                 return 1
             if beats < 4 and time.monotonic() >= next_beat:
+                if beats == 1:
+                    with open(root / "events" / LATE_FILE, "a", encoding="utf-8") as f:
+                        f.write(json.dumps(LATE_EVENT) + "\n")
+                    late_written = time.monotonic()
                 with open(extra, "a", encoding="utf-8") as f:
                     f.write(json.dumps({"timestamp": f"2026-05-13T08:56:{beats * 10:02d}Z",
                                         "type": "node_heartbeat", "node": "saturn",
@@ -287,6 +302,23 @@ def main(argv):
             if time.monotonic() - started > DEADLINE_S:
                 print(f"FAIL: after {DEADLINE_S} s: up={up.get('data', {}).get('result')}, "
                       f"{scrapes} scrapes\n{tail(scratch / 'prometheus.log')}")
+                return 1
+            time.sleep(0.5)
+        # The late event: counted when it is read (a replay follows, at most
+        # one per --events.replay-min-interval).
+        while True:
+            r = api.query(f'homelab_observer_late_events_total{{file="{LATE_FILE}"}}')
+            if r.get("status") == "success" and r["data"]["result"]:
+                log(f"late event counted: {r['data']['result'][0]['value'][1]} in {LATE_FILE}")
+                break
+            if observer.poll() is not None:
+                print(f"FAIL: homelab-observer exited with {observer.returncode}:\n"
+                      f"{tail(scratch / 'observer.log')}")
+                return 1
+            if time.monotonic() - late_written > LATE_DEADLINE_S:
+                print(f"FAIL: {LATE_DEADLINE_S} s after a late event was appended to events/{LATE_FILE}, "
+                      f"Prometheus has no homelab_observer_late_events_total{{file=\"{LATE_FILE}\"}}:\n"
+                      f"{tail(scratch / 'observer.log')}")
                 return 1
             time.sleep(0.5)
         # One more rule evaluation and scrape after the last heartbeat batch.

@@ -118,9 +118,9 @@ TEST(ExpositionCacheTest, NewDaemonFiguresOnTheSameSnapshotReuseTheWorldPart) {
   EXPECT_EQ(collector.counters().world_renders.load(), 1u);
   EXPECT_EQ(collector.counters().renders.load(), 2u);
 
-  // Another rebuild count is another world part.
+  // Other observer figures (a rebuild) are another world part.
   auto rebuilt = std::make_shared<ExportState>(*after_commit);
-  rebuilt->rebuilds = 1;
+  rebuilt->observer.rebuilds_by_reason["late_event"] = 1;
   collector.Publish(rebuilt);
   EXPECT_EQ(collector.CurrentExposition()->Text(), RenderExposition(*rebuilt));
   EXPECT_EQ(collector.counters().world_renders.load(), 2u);

@@ -85,7 +85,8 @@ TEST(MetricsTableTest, HoldsEveryContractMetricWithItsLabels) {
       {"homelab_observer_events_processed_total", {"type"}},
       {"homelab_observer_events_rejected_total", {"reason"}},
       {"homelab_observer_last_event_timestamp_seconds", {}},
-      {"homelab_observer_rebuilds_total", {}},
+      {"homelab_observer_rebuilds_total", {"reason"}},
+      {"homelab_observer_late_events_total", {"file"}},
       {"homelab_observer_build_info", {"version"}},
   };
   for (const auto& [name, labels] : contract) {
@@ -192,7 +193,7 @@ TEST(ExpositionGoldenTest, ExampleHomelabMatchesGoldenFile) {
   ExportState state;
   state.world = std::make_shared<WorldSnapshot>(observer.Snapshot(
       *ParseTimestamp("2026-05-13T09:00:00Z"), Duration{600'000'000'000}, stages));
-  state.rebuilds = observer.checkpoint().rebuilds;
+  state.observer = FiguresOf(observer);
   const std::string text = RenderExposition(state);
 
   const std::filesystem::path golden =
@@ -314,7 +315,12 @@ ExportState RandomState(std::mt19937_64& rng) {
 
   ExportState state;
   state.world = std::move(world);
-  state.rebuilds = rng() % 3;
+  for (std::string_view reason : kReplayReasons) {
+    state.observer.rebuilds_by_reason[std::string(reason)] = rng() % 3;
+  }
+  if (rng() % 2 == 0) state.observer.late_events_by_file[RandomLabel(rng)] = rng() % 5 + 1;
+  state.observer.reordered_events = rng() % 100;
+  state.observer.window_events = rng() % 100;
   state.daemon.present = rng() % 4 != 0;
   state.daemon.watch_mode = rng() % 2 == 0 ? "inotify" : RandomLabel(rng);
   state.daemon.ready = rng() % 2 == 0;
@@ -411,15 +417,15 @@ TEST(ExpositionTest, WorldFamiliesPrecedeDaemonFamiliesInTheTable) {
   EXPECT_EQ(parts, RenderExposition(state));
 }
 
-// Only the snapshot and the rebuild count may shape the world part: the
+// Only the snapshot and the observer's figures may shape the world part: the
 // cache shares it between states that differ in the daemon's figures.
-TEST(ExpositionTest, WorldPartDependsOnlyOnSnapshotAndRebuilds) {
+TEST(ExpositionTest, WorldPartDependsOnlyOnSnapshotAndObserverFigures) {
   std::mt19937_64 rng(11);
   for (int i = 0; i < 50; ++i) {
     ExportState a = RandomState(rng);
     ExportState b = RandomState(rng);
     b.world = a.world;
-    b.rebuilds = a.rebuilds;
+    b.observer = a.observer;
     std::string text_a, text_b;
     AppendExposition(a, "world", &text_a);
     AppendExposition(b, "world", &text_b);

@@ -11,7 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include "observer/apply.h"
 #include "observer/event.h"
+#include "observer/event_queue.h"
 #include "observer/timestamp.h"
 
 namespace hlo::fakes {
@@ -41,5 +43,24 @@ class Ev {
  private:
   Event event_;
 };
+
+// Applies `events` as the observer does when they all arrive in one file, in
+// this order: in processing order (event time, then line), through the
+// observer's own EventQueue.
+inline Model ApplyInProcessingOrder(std::initializer_list<Ev> events,
+                                    const ApplyContext& context = {std::string(kLogsDir), nullptr}) {
+  EventQueue queue;
+  const uint32_t file = queue.AddFile("events.jsonl");
+  uint64_t line = 0;
+  for (const Ev& e : events) queue.Push(file, ++line, e.event());
+  queue.Sort();
+  Model model;
+  Event event;
+  for (size_t i = 0; i < queue.size(); ++i) {
+    queue.Get(i, &event);
+    Apply(model, event, context);
+  }
+  return model;
+}
 
 }  // namespace hlo::fakes

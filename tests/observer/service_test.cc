@@ -131,14 +131,17 @@ TEST(ServiceTest, LastCheckIsLatestHealthSignalOrFailure) {
   EXPECT_EQ(Entry(model, "saturn/mosquitto").at("last_check"), "2026-05-12T12:15:00Z");
 }
 
-TEST(ServiceTest, LastCheckNeverMovesBack) {
-  const Model model = Replay({
+TEST(ServiceTest, ArrivalOrderDoesNotMatterOnlyEventTime) {
+  // Arriving newest first, applied oldest first: the recovery (12:02) comes
+  // before the failure (12:05), so the incident stays open.
+  const Model model = fakes::ApplyInProcessingOrder({
       Passed("2026-05-12T12:10:00Z"),
       Unhealthy("2026-05-12T12:05:00Z"),
       Passed("2026-05-12T12:01:00Z"),
       Recovered("2026-05-12T12:02:00Z"),
   });
   EXPECT_EQ(model.services.at("saturn/mosquitto").last_check, T("2026-05-12T12:10:00Z"));
+  EXPECT_FALSE(model.services.at("saturn/mosquitto").active_incident.empty());
 }
 
 TEST(ServiceTest, LastCheckIgnoresDeploymentsWithoutFailure) {

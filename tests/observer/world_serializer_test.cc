@@ -35,7 +35,6 @@ Model Replay(std::initializer_list<Ev> events) {
 // A world touching every file and most fields.
 Model Busy() {
   Model model = Replay({
-      Ev("node_heartbeat").At("2026-05-12T14:20:00.500+02:00").Node("saturn"),
       Ev("service_unhealthy").At("2026-05-12T12:05:00Z").Node("saturn").Service("mosquitto")
           .Corr("hc-1").Sev(Severity::kWarning),
       Ev("healthcheck_failed").At("2026-05-12T12:06:00Z").Node("jupiter").Service("grafana")
@@ -50,6 +49,7 @@ Model Busy() {
       Ev("deployment_failed").At("2026-05-12T12:02:00Z").Corr("d-2"),
       Ev("deployment_stage").At("2026-05-12T12:02:00Z").Corr("d-3").Stage("pull"),
       Ev("node_down").At("2026-05-12T12:08:00Z").Node("pluto"),
+      Ev("node_heartbeat").At("2026-05-12T14:20:00.500+02:00").Node("saturn"),
   });
   CountRejection(model, RejectReason::kBadJson);
   CountRejection(model, RejectReason::kBadName);
@@ -176,7 +176,7 @@ TEST(WorldSerializerTest, TimesAreUtcWithZAndTrimmedFraction) {
   EXPECT_EQ(File(model, "deployments.json").at("d-1").at("started_at"), "2026-05-12T12:00:00Z");
   const json summary = File(model, "runtime-summary.json");
   EXPECT_EQ(summary.at("generated_at"), "2026-05-12T12:30:00Z");
-  EXPECT_EQ(summary.at("events").at("last_event_at"), "2026-05-12T12:08:00Z");
+  EXPECT_EQ(summary.at("events").at("last_event_at"), "2026-05-12T12:20:00.5Z");
 }
 
 TEST(WorldSerializerTest, PreEpochTimesFormatAsDates) {
@@ -245,7 +245,7 @@ TEST(WorldSerializerTest, RuntimeSummaryCountsTheWorld) {
       "active_by_severity": {"info": 0, "warning": 1, "error": 0, "critical": 1}
     },
     "deployments": {"total": 3, "running": 1, "succeeded": 1, "failed": 1},
-    "events": {"processed": 12, "rejected": 2, "last_event_at": "2026-05-12T12:08:00Z"},
+    "events": {"processed": 12, "rejected": 2, "last_event_at": "2026-05-12T12:20:00.5Z"},
     "checkpoint": {"file": "events-0002.jsonl", "offset": 4096}
   })");
   EXPECT_EQ(File(Busy(), "runtime-summary.json", {&inventory, nullptr, "events-0002.jsonl", 4096}),
