@@ -243,7 +243,9 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
     const Timestamp horizon =
         Add(queue.timestamp(n - 1), Duration{-timeline_.max_lateness().nanos});
     Event event;
-    while (kept_from < n && queue.timestamp(kept_from) < horizon) {
+    // (Only the newest kMaxEvents could stay in the window anyway.)
+    while (kept_from < n &&
+           (queue.timestamp(kept_from) < horizon || n - kept_from > Timeline::kMaxEvents)) {
       queue.Get(kept_from, &event);
       Apply(model, event, context_, {&index_, nullptr});
       ++kept_from;

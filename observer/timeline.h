@@ -27,10 +27,11 @@ struct TimedEvent {
 
 class Timeline {
  public:
-  // The most events kept, whatever their times: a bound on memory for
-  // bursts (a window of 5 minutes at 3,000 events/s). Past it the oldest
-  // leave early, and an event older than them needs a replay.
-  static constexpr size_t kMaxEvents = 1'000'000;
+  // The most events kept, whatever their times: a bound on memory (about
+  // 1 KiB an event) and on the checkpoint (about 100 bytes an event) for
+  // bursts — 5 minutes at 66 events/s. Past it the oldest leave early, and
+  // an event older than them needs a replay.
+  static constexpr size_t kMaxEvents = 20'000;
 
   explicit Timeline(Duration max_lateness = Duration{300'000'000'000})
       : max_lateness_(max_lateness) {}
