@@ -14,8 +14,6 @@ namespace hlo {
 namespace detail {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 void Log(const std::string& line) { std::cerr << "homelab-observer: " << line << std::endl; }
 
 std::chrono::milliseconds ToMillis(Duration d) {
@@ -47,6 +45,7 @@ std::vector<NodeFacts> NodeFactsOf(const WorldSnapshot& world) {
 // Everything one Run() owns, in construction order.
 struct Daemon::Impl {
   const Config& config;
+  Env* env;
   InventoryKeeper inventory;
   Observer observer;
   WorldCollector collector;
@@ -55,13 +54,12 @@ struct Daemon::Impl {
   bool dirty = true;  // something to write that has not been written
   size_t notices_logged = 0;
 
-  explicit Impl(const Config& c)
-      : config(c),
-        inventory(c.inventory),
-        observer(OptionsFor(c, inventory.current())) {}
+  Impl(const Config& c, Env* e)
+      : config(c), env(e), inventory(c.inventory), observer(OptionsFor(c, inventory.current(), e)) {}
 
-  static ObserverOptions OptionsFor(const Config& c, const Inventory* inventory) {
+  static ObserverOptions OptionsFor(const Config& c, const Inventory* inventory, Env* env) {
     ObserverOptions o;
+    o.env = env;
     o.root = c.root;
     o.inventory = inventory;
     o.skip_unchanged_history = true;
@@ -73,7 +71,7 @@ struct Daemon::Impl {
   // One batch: read what is new, write the world and checkpoint when
   // anything changed (or the clock moved a node's status), publish.
   void Batch(bool force_commit) {
-    const auto started = detail::Clock::now();
+    const auto started = env->SteadyNow();
     std::vector<std::string> log;
     if (inventory.Refresh(&log)) dirty = true;
     for (const auto& line : log) detail::Log(line);
@@ -103,7 +101,7 @@ struct Daemon::Impl {
 
     const StageMarkers stages = LoadStageMarkers(observer.root() / "state" / "stages");
     auto world = std::make_shared<WorldSnapshot>(
-        observer.Snapshot(ConfiguredNow(config), config.node_stale_after, stages));
+        observer.Snapshot(Now(), config.node_stale_after, stages));
     std::vector<detail::NodeFacts> nodes = detail::NodeFactsOf(*world);
     if (nodes != committed_nodes) dirty = true;
     // /metrics first: a scrape should not wait for the world files and the
@@ -123,10 +121,13 @@ struct Daemon::Impl {
         detail::Log("cannot write the world files (will retry): " + error);
       }
     }
-    stats.RecordBatch(std::chrono::duration<double>(detail::Clock::now() - started).count());
-    stats.last_batch_timestamp = ToUnixSeconds(SystemNow());
+    stats.RecordBatch(std::chrono::duration<double>(env->SteadyNow() - started).count());
+    stats.last_batch_timestamp = ToUnixSeconds(env->Now());
     Publish(std::move(world));
   }
+
+  // --now, else the Env's clock.
+  Timestamp Now() const { return config.now ? *config.now : env->Now(); }
 
   void Publish(std::shared_ptr<const WorldSnapshot> world) {
     auto state = std::make_shared<ExportState>();
@@ -137,17 +138,21 @@ struct Daemon::Impl {
   }
 };
 
-Daemon::Daemon(const Config& config, DaemonTiming timing) : config_(config), timing_(timing) {}
+Daemon::Daemon(const Config& config, DaemonTiming timing, DaemonSeams seams)
+    : config_(config), timing_(timing), seams_(std::move(seams)) {
+  if (seams_.env == nullptr) seams_.env = Env::Default();
+}
 
 Daemon::~Daemon() = default;
 
 void Daemon::RequestStop() {
   stop_.store(true);
-  if (EventWatcher* watcher = watcher_.load()) watcher->Wake();
+  if (ChangeSource* watcher = watcher_.load()) watcher->Wake();
 }
 
 int Daemon::Run() {
-  Impl impl(config_);
+  Env* env = seams_.env;
+  Impl impl(config_, env);
   for (const auto& warning : impl.inventory.InitialWarnings()) detail::Log(warning);
   std::string error;
   if (!impl.observer.Open(&error)) {
@@ -171,8 +176,12 @@ int Daemon::Run() {
   }
   watch.poll_interval = detail::ToMillis(config_.poll_interval);
   watch.force_poll = config_.force_poll;
+  watch.clock = [env] { return env->SteadyNow(); };
   // Constructed before the first scan, so nothing landing during it is missed.
-  EventWatcher watcher(watch);
+  std::unique_ptr<ChangeSource> changes = seams_.make_changes
+                                              ? seams_.make_changes(std::move(watch))
+                                              : std::make_unique<EventWatcher>(std::move(watch));
+  ChangeSource& watcher = *changes;
   impl.stats.present = true;
   impl.stats.watch_mode = std::string(WatchModeName(watcher.mode()));
   if (watcher.mode() == WatchMode::kPoll && !config_.force_poll) {
@@ -208,16 +217,16 @@ int Daemon::Run() {
 
   // Serve the checkpoint's world while the first batch (maybe a replay) runs.
   impl.Publish(std::make_shared<WorldSnapshot>(impl.observer.Snapshot(
-      ConfiguredNow(config_), config_.node_stale_after, StageMarkers{})));
+      impl.Now(), config_.node_stale_after, StageMarkers{})));
   watcher_.store(&watcher);
   impl.Batch(/*force_commit=*/true);
   impl.stats.ready = true;
   ready.store(true);
   impl.Publish(impl.collector.Current()->world);
 
-  auto next_refresh = detail::Clock::now() + timing_.refresh;
+  auto next_refresh = env->SteadyNow() + timing_.refresh;
   while (!stop_.load()) {
-    const auto now = detail::Clock::now();
+    const auto now = env->SteadyNow();
     auto wake = next_refresh;
     // A coalesced replay that is waiting runs when its interval is over.
     if (auto due = impl.observer.ReplayDueIn()) wake = std::min(wake, now + *due);
@@ -226,12 +235,12 @@ int Daemon::Run() {
     const bool changed = watcher.Wait(wait);
     if (stop_.load()) break;
     if (changed) {
-      const auto burst_end = detail::Clock::now() + timing_.coalesce_max;
-      while (!stop_.load() && detail::Clock::now() < burst_end && watcher.Wait(timing_.coalesce)) {
+      const auto burst_end = env->SteadyNow() + timing_.coalesce_max;
+      while (!stop_.load() && env->SteadyNow() < burst_end && watcher.Wait(timing_.coalesce)) {
       }
     }
     impl.Batch(/*force_commit=*/false);
-    if (detail::Clock::now() >= next_refresh) next_refresh = detail::Clock::now() + timing_.refresh;
+    if (env->SteadyNow() >= next_refresh) next_refresh = env->SteadyNow() + timing_.refresh;
   }
   watcher_.store(nullptr);
   server.reset();  // no scrape runs past this point

@@ -6,11 +6,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "exporter/config.h"
 #include "exporter/event_watcher.h"
 #include "exporter/world_collector.h"
+#include "observer/env.h"
 
 namespace hlo {
 
@@ -25,9 +27,19 @@ struct DaemonTiming {
   std::chrono::milliseconds refresh{5000};
 };
 
+// What the daemon uses of the outside besides its Config; for tests.
+struct DaemonSeams {
+  // Files and clocks (the observer's too); Env::Default() when null. Must
+  // outlive the daemon.
+  Env* env = nullptr;
+  // Makes what the daemon waits on between batches; an EventWatcher when
+  // empty.
+  std::function<std::unique_ptr<ChangeSource>(WatchOptions)> make_changes = {};
+};
+
 class Daemon {
  public:
-  explicit Daemon(const Config& config, DaemonTiming timing = {});
+  explicit Daemon(const Config& config, DaemonTiming timing = {}, DaemonSeams seams = {});
   ~Daemon();
 
   // Runs until RequestStop(); returns the process exit code (0 on a clean
@@ -41,8 +53,9 @@ class Daemon {
   struct Impl;
   Config config_;
   DaemonTiming timing_;
+  DaemonSeams seams_;
   std::atomic<bool> stop_{false};
-  std::atomic<EventWatcher*> watcher_{nullptr};
+  std::atomic<ChangeSource*> watcher_{nullptr};
 };
 
 }  // namespace hlo

@@ -136,7 +136,8 @@ std::filesystem::path Normalise(const std::filesystem::path& path) {
 }  // namespace
 
 EventWatcher::EventWatcher(WatchOptions options)
-    : interval_(std::max(options.poll_interval, std::chrono::milliseconds(10))) {
+    : clock_(std::move(options.clock)),
+      interval_(std::max(options.poll_interval, std::chrono::milliseconds(10))) {
   for (const std::filesystem::path& path : options.paths) {
     Target target;
     target.path = Normalise(path);
@@ -167,7 +168,7 @@ EventWatcher::EventWatcher(WatchOptions options)
   // After the watches: a change between the two is then reported twice at
   // worst, never lost.
   for (Target& target : targets_) target.fingerprint = detail::Fingerprint(target.path);
-  next_scan_ = Clock::now() + interval_;
+  next_scan_ = Now() + interval_;
 }
 
 EventWatcher::~EventWatcher() {
@@ -202,7 +203,7 @@ bool EventWatcher::Wait(std::chrono::milliseconds timeout) {
   // A year stands for "forever" and keeps the deadline from overflowing.
   const auto bounded = std::clamp(timeout, std::chrono::milliseconds(0),
                                   std::chrono::milliseconds(std::chrono::hours(24 * 365)));
-  const Clock::time_point deadline = Clock::now() + bounded;
+  const Clock::time_point deadline = Now() + bounded;
   for (;;) {
     bool inotify_readable = false;
     if (Sleep(std::min(deadline, next_scan_), &inotify_readable)) {
@@ -210,7 +211,7 @@ bool EventWatcher::Wait(std::chrono::milliseconds timeout) {
       return true;
     }
     if (inotify_readable && DrainInotify()) return true;
-    const Clock::time_point now = Clock::now();
+    const Clock::time_point now = Now();
     if (now >= next_scan_) {
       next_scan_ = now + interval_;
       if (Rescan()) return true;
@@ -237,7 +238,7 @@ bool EventWatcher::Sleep(Clock::time_point until, bool* inotify_readable) {
     fds[count++] = pollfd{inotify_fd_, POLLIN, 0};
   }
   for (;;) {
-    const Clock::time_point now = Clock::now();
+    const Clock::time_point now = Now();
     // Rounded up: a 0.3 ms remainder must sleep, not spin on poll(..., 0).
     const auto left = until > now ? std::chrono::ceil<std::chrono::milliseconds>(until - now)
                                   : std::chrono::milliseconds(0);

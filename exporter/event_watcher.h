@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,12 +47,32 @@ struct WatchOptions {
   // Poll even where inotify works: for tests, and for filesystems where
   // inotify misses changes made by other machines (NFS, CIFS).
   bool force_poll = false;
+  // The clock the polling schedule runs on; the steady clock when empty. A
+  // test steps it and calls Wait(0) instead of sleeping.
+  std::function<std::chrono::steady_clock::time_point()> clock = {};
+};
+
+// What the daemon waits on between batches: "something may have changed".
+// EventWatcher is the real one; tests inject one they step by hand (mtail's
+// injected waker).
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  // Blocks until something may have changed, `timeout` passes, or Wake();
+  // true for a change or a Wake, false on a plain timeout.
+  virtual bool Wait(std::chrono::milliseconds timeout) = 0;
+  // Makes the current (or next) Wait() return true promptly; must be
+  // async-signal-safe.
+  virtual void Wake() = 0;
+  virtual WatchMode mode() const = 0;
+  // Why inotify is not used when it was wanted; empty otherwise.
+  virtual const std::string& fallback_reason() const = 0;
 };
 
 // Not copyable or movable: Wake() may be called through a pointer from a
 // signal handler. Wait() must not be called from two threads at once; Wake()
 // may be called from anywhere, at any time during the watcher's lifetime.
-class EventWatcher {
+class EventWatcher final : public ChangeSource {
  public:
   // Never throws and never fails: when inotify cannot be set up (no
   // inotify_init1, the watch limit reached, ...) the watcher polls instead,
@@ -59,15 +80,15 @@ class EventWatcher {
   // returns are reported by a later Wait(), so construct the watcher before
   // the initial scan of the watched folders.
   explicit EventWatcher(WatchOptions options);
-  ~EventWatcher();
+  ~EventWatcher() override;
 
   EventWatcher(const EventWatcher&) = delete;
   EventWatcher& operator=(const EventWatcher&) = delete;
 
-  WatchMode mode() const { return mode_; }
+  WatchMode mode() const override { return mode_; }
   // Empty unless inotify was wanted but could not be used; then a one-line
   // reason, e.g. "inotify_add_watch /srv/events: No space left on device".
-  const std::string& fallback_reason() const { return fallback_reason_; }
+  const std::string& fallback_reason() const override { return fallback_reason_; }
 
   // Blocks until something may have changed under a watched path, `timeout`
   // passes, or Wake() is called. True when a change (or a Wake) was seen,
@@ -75,12 +96,12 @@ class EventWatcher {
   // written next to an event file); missed changes do not. Everything
   // already queued is consumed, so one true stands for all changes before
   // it: the caller rescans once. A zero timeout only looks.
-  bool Wait(std::chrono::milliseconds timeout);
+  bool Wait(std::chrono::milliseconds timeout) override;
 
   // Makes the current Wait() (or, when none is running, the next one) return
   // true promptly. Thread-safe and async-signal-safe: it only stores to a
   // lock-free atomic and write(2)s to an eventfd, and it preserves errno.
-  void Wake();
+  void Wake() override;
 
  private:
   // What a watch descriptor means to one target.
@@ -120,6 +141,11 @@ class EventWatcher {
   bool Rescan();
   void FallBackToPoll(std::string reason);
 
+  std::chrono::steady_clock::time_point Now() const {
+    return clock_ ? clock_() : std::chrono::steady_clock::now();
+  }
+
+  std::function<std::chrono::steady_clock::time_point()> clock_;
   WatchMode mode_ = WatchMode::kPoll;
   std::string fallback_reason_;
   std::chrono::milliseconds interval_;

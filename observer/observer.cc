@@ -39,17 +39,6 @@ uint64_t Fnv1a(std::string_view bytes, uint64_t hash) {
   return hash;
 }
 
-bool EnsureDirectory(const std::filesystem::path& dir, std::string* error) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || ::access(dir.c_str(), W_OK | X_OK) != 0) {
-    if (error) *error = dir.string() + " is not a writable folder" +
-                        (ec ? ": " + ec.message() : "");
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 }  // namespace detail
 
@@ -67,31 +56,31 @@ Observer::Observer(ObserverOptions options) {
   skip_unchanged_history_ = options.skip_unchanged_history;
   timeline_ = Timeline(options.max_lateness);
   replay_min_interval_ = options.replay_min_interval;
-  steady_now_ = std::move(options.steady_now);
-  world_writer_ = WorldWriter(world_dir_);
+  env_ = options.env != nullptr ? options.env : Env::Default();
+  world_writer_ = WorldWriter(world_dir_, env_);
 }
 
 bool Observer::Open(std::string* error) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(root_, ec) || ::access(root_.c_str(), R_OK | X_OK) != 0) {
+  if (!env_->IsReadableDirectory(root_)) {
     if (error) *error = "root " + root_.string() + " is not a readable folder";
     return false;
   }
-  if (!detail::EnsureDirectory(state_dir_, error) || !detail::EnsureDirectory(world_dir_, error)) {
+  if (!env_->EnsureDirectory(state_dir_, error) || !env_->EnsureDirectory(world_dir_, error)) {
     return false;
   }
   // A run killed mid-commit leaves its temporary files behind; each is as
   // big as the file it was replacing, so they must not pile up.
-  RemoveLeftoverTemporaries(state_dir_ / detail::kCheckpointName);
-  RemoveLeftoverTemporaries(state_dir_ / detail::kRejectedLogName);
-  for (std::string_view name : kWorldFileNames) RemoveLeftoverTemporaries(world_dir_ / name);
+  env_->RemoveLeftoverTemporaries(state_dir_ / detail::kCheckpointName);
+  env_->RemoveLeftoverTemporaries(state_dir_ / detail::kRejectedLogName);
+  for (std::string_view name : kWorldFileNames) env_->RemoveLeftoverTemporaries(world_dir_ / name);
   const std::filesystem::path path = state_dir_ / detail::kCheckpointName;
-  if (!std::filesystem::exists(path, ec)) {
+  if (!env_->Exists(path)) {
     ScheduleReplay("", "", /*count=*/false);
     return true;
   }
   std::string why;
-  std::optional<std::string> text = ReadWholeFile(path, &why);
+  std::optional<std::string> text = env_->ReadWholeFile(path, &why);
   std::optional<Checkpoint> loaded;
   if (text) loaded = ParseCheckpoint(*text, &why);
   if (!loaded) {
@@ -127,15 +116,14 @@ bool Observer::Open(std::string* error) {
     return true;
   }
   const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
-  const uint64_t rejected_size = std::filesystem::file_size(rejected, ec);
-  if ((ec ? 0 : rejected_size) < checkpoint_.rejected_log_bytes) {
+  if (env_->FileSize(rejected) < checkpoint_.rejected_log_bytes) {
     ScheduleReplay("rejected-events.jsonl is shorter than the checkpoint says", "checkpoint",
                    true);
     return true;
   }
   // Lines a killed run wrote after its last checkpoint belong to no history;
   // a log rewritten after it (merged, or after a replay) is not its log.
-  std::optional<std::string> log = ReadWholeFile(rejected, nullptr);
+  std::optional<std::string> log = env_->ReadWholeFile(rejected, nullptr);
   const std::string_view logged =
       log ? std::string_view(*log).substr(0, checkpoint_.rejected_log_bytes) : std::string_view();
   if (detail::Fnv1a(logged, detail::kFnvOffset) != checkpoint_.rejected_log_hash) {
@@ -143,7 +131,7 @@ bool Observer::Open(std::string* error) {
                    "checkpoint", true);
     return true;
   }
-  if (!TruncateTo(rejected, checkpoint_.rejected_log_bytes, error)) return false;
+  if (!env_->TruncateTo(rejected, checkpoint_.rejected_log_bytes, error)) return false;
   return true;
 }
 
@@ -164,9 +152,7 @@ void Observer::ScheduleReplay(const std::string& reason, const std::string& labe
   pending_rejected_.clear();
 }
 
-std::chrono::steady_clock::time_point Observer::SteadyNow() const {
-  return steady_now_ ? steady_now_() : std::chrono::steady_clock::now();
-}
+std::chrono::steady_clock::time_point Observer::SteadyNow() const { return env_->SteadyNow(); }
 
 bool Observer::ReplayAllowed() const {
   if (!last_replay_ || replay_min_interval_.nanos <= 0) return true;
@@ -191,7 +177,7 @@ std::string Observer::ChangedFile(const std::vector<EventFile>& files, std::stri
       *label = "file_shrank";
       return f.name + " shrank below what was read of it";
     }
-    if (it->second.stamp != f.stamp && !ConsumedBytesUnchanged(events_dir_ / f.name, &it->second)) {
+    if (it->second.stamp != f.stamp && !env_->ConsumedBytesUnchanged(events_dir_ / f.name, &it->second)) {
       *label = "file_rewritten";
       return "events/" + f.name + " changed after it was read";
     }
@@ -201,7 +187,7 @@ std::string Observer::ChangedFile(const std::vector<EventFile>& files, std::stri
 
 bool Observer::ProcessPending(BatchResult* result, std::string* error) {
   *result = BatchResult{};
-  std::optional<std::vector<EventFile>> files = ListEventFiles(events_dir_, error);
+  std::optional<std::vector<EventFile>> files = env_->ListEventFiles(events_dir_, error);
   if (!files) return false;
   if (!replay_pending_) {
     std::string label;
@@ -229,7 +215,7 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
   result->replay_reason = replay_reason_;
   replay_pending_ = false;
   last_replay_ = SteadyNow();
-  std::optional<std::vector<EventFile>> files = ListEventFiles(events_dir_, error);
+  std::optional<std::vector<EventFile>> files = env_->ListEventFiles(events_dir_, error);
   if (!files) return false;
   EventQueue queue;
   ReadFiles(*files, queue, result);
@@ -304,7 +290,7 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
   // more often a folder being recreated or a mount not yet back than
   // retention deleting every file.
   std::map<std::string, FileProgress>& progress = checkpoint_.files;
-  ReadAheadUnreadDocuments(files, progress, kMaxEventBytes);
+  env_->ReadAheadUnreadDocuments(files, progress, kMaxEventBytes);
   auto known = progress.begin();
   const std::string* newest = nullptr;  // the last file that has progress
   auto forget_absent_until = [&](const std::string* name) {
@@ -341,7 +327,7 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
       entry = std::prev(known);
     }
     if (entry == progress.end()) {
-      result->pending_bytes += SizeOf(file);
+      result->pending_bytes += env_->SizeOf(file);
       continue;
     }
     if (file.size > entry->second.offset) result->pending_bytes += file.size - entry->second.offset;
@@ -373,7 +359,7 @@ void Observer::ReadFile(const EventFile& file, uint32_t id, EventQueue& queue,
     bool too_large = false;
     uint64_t size = 0;
     std::optional<std::string> content =
-        ReadJsonDocument(file, kMaxEventBytes, &too_large, &size, error);
+        env_->ReadJsonDocument(file, kMaxEventBytes, &too_large, &size, error);
     if (!content) return;
     ++result->files_read;
     if (too_large) {
@@ -413,7 +399,7 @@ void Observer::ReadFile(const EventFile& file, uint32_t id, EventQueue& queue,
            result);
   };
   std::optional<FileProgress> end =
-      ReadAndParseJsonLines(events_dir_ / file.name, start,
+      env_->ReadAndParseJsonLines(events_dir_ / file.name, start,
                             file.size - std::min(file.size, start.offset), sink, error);
   if (!end) return;
   if (end->offset != start.offset) ++result->files_read;
@@ -454,7 +440,7 @@ WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
 std::vector<std::pair<std::string, std::string>> Observer::WorldFilesOnDisk() const {
   std::vector<std::pair<std::string, std::string>> files;
   for (std::string_view name : kWorldFileNames) {
-    std::optional<std::string> content = ReadWholeFile(world_dir_ / name, nullptr);
+    std::optional<std::string> content = env_->ReadWholeFile(world_dir_ / name, nullptr);
     files.emplace_back(std::string(name),
                        content ? std::move(*content) : std::string("\x01missing"));
   }
@@ -480,10 +466,10 @@ bool Observer::WriteRejections(std::string* error) {
                        *checkpoint_.rejected_last <
                            Key{pending_rejected_.front().file, pending_rejected_.front().line});
   if (append) {
-    if (!text.empty() && !AppendAndSync(path, text, error)) {
+    if (!text.empty() && !env_->AppendAndSync(path, text, error)) {
       // A partial append (a full disk) must not stay: the retry appends the
       // whole batch again.
-      TruncateTo(path, checkpoint_.rejected_log_bytes, nullptr);
+      env_->TruncateTo(path, checkpoint_.rejected_log_bytes, nullptr);
       return false;
     }
     checkpoint_.rejected_log_bytes += text.size();
@@ -491,7 +477,7 @@ bool Observer::WriteRejections(std::string* error) {
   } else {
     if (!rewrite_rejected_log_) {
       // Rejections that belong among those written: merge, rewrite whole.
-      std::optional<std::string> old = ReadWholeFile(path, nullptr);
+      std::optional<std::string> old = env_->ReadWholeFile(path, nullptr);
       std::vector<std::pair<Key, std::string_view>> lines;
       if (old) {
         std::string_view rest(old->data(), std::min<size_t>(old->size(), checkpoint_.rejected_log_bytes));
@@ -521,7 +507,7 @@ bool Observer::WriteRejections(std::string* error) {
       while (p < pending_rejected_.size()) merged += detail::RejectedLine(pending_rejected_[p++]);
       text = std::move(merged);
     }
-    if (!WriteFileAtomic(path, text, error)) return false;
+    if (!env_->WriteFileAtomic(path, text, error)) return false;
     checkpoint_.rejected_log_bytes = text.size();
     checkpoint_.rejected_log_hash = detail::Fnv1a(text, detail::kFnvOffset);
   }
@@ -547,7 +533,7 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
   for (const TimedEvent* e : window.events) checkpoint_.window.events.push_back(*e);
   checkpoint_.window.before = std::move(window.before);
   checkpoint_.window.absent = std::move(window.absent);
-  return WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
+  return env_->WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
                          error);
 }
 

@@ -20,6 +20,7 @@
 
 #include "observer/apply.h"
 #include "observer/checkpoint.h"
+#include "observer/env.h"
 #include "observer/event_parser.h"
 #include "observer/event_source.h"
 #include "observer/inventory.h"
@@ -45,9 +46,9 @@ struct ObserverOptions {
   // --events.replay-min-interval (`run`): replays for late events are
   // coalesced to at most one per this long; 0 = at once (`once`).
   Duration replay_min_interval{0};
-  // The clock replays are spaced by; the steady clock when empty. A seam
-  // for tests that step time instead of sleeping.
-  std::function<std::chrono::steady_clock::time_point()> steady_now = {};
+  // Files and clocks (observer/env.h); Env::Default() when null. Must
+  // outlive the observer.
+  Env* env = nullptr;
 };
 
 // Why a replay happened: the `reason` label of homelab_observer_rebuilds_total.
@@ -147,7 +148,7 @@ class Observer {
   ModelIndex index_;
   Timeline timeline_;
   Duration replay_min_interval_{0};
-  std::function<std::chrono::steady_clock::time_point()> steady_now_;
+  Env* env_ = nullptr;
   std::optional<std::chrono::steady_clock::time_point> last_replay_;
   bool replay_pending_ = false;
   std::string replay_reason_;

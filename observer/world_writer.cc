@@ -9,25 +9,6 @@
 #include "observer/json_writer.h"
 
 namespace hlo {
-namespace detail {
-namespace {
-
-// Identity of a file on disk as this writer left it; 0 when it is missing.
-uint64_t StampOf(const std::filesystem::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  uint64_t h = 1469598103934665603ULL;
-  for (const uint64_t part :
-       {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
-        static_cast<uint64_t>(st.st_mtim.tv_sec), static_cast<uint64_t>(st.st_mtim.tv_nsec)}) {
-    h = (h ^ part) * 0x9e3779b97f4a7c15ULL;
-  }
-  return h | 1;  // never 0
-}
-
-}  // namespace
-}  // namespace detail
-
 void WorldDigest::Hasher::Mix(uint64_t word) {
   h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
   h ^= h >> 29;
@@ -127,7 +108,7 @@ bool WorldWriter::Write(const WorldSnapshot& world, const Model& model,
   for (size_t i : {size_t{0}, size_t{1}}) {
     const Written& w = written_[i];
     keep[i] = skip_unchanged_history && w.known && revision[i] != 0 && w.revision == revision[i] &&
-              w.stamp != 0 && detail::StampOf(dir_ / kWorldFileNames[i]) == w.stamp;
+              w.stamp != 0 && env_->Stamp(dir_ / kWorldFileNames[i]) == w.stamp;
   }
   // Each file is streamed to its temporary file and hashed on the way, so
   // the 30 MB of a big world are never held in memory.
@@ -149,7 +130,7 @@ bool WorldWriter::Write(const WorldSnapshot& world, const Model& model,
     };
     writes.push_back({dir_ / kWorldFileNames[i], {}, std::move(produce)});
   }
-  if (!WriteFilesAtomic(writes, error)) {
+  if (!env_->WriteFilesAtomic(writes, error)) {
     Forget();  // a rename failing half-way may have replaced some
     return false;
   }
@@ -160,7 +141,7 @@ bool WorldWriter::Write(const WorldSnapshot& world, const Model& model,
       continue;
     }
     total.AddFile(kWorldFileNames[i], file_hash[i]);
-    written_[i] = {true, revision[i], file_hash[i], detail::StampOf(dir_ / kWorldFileNames[i])};
+    written_[i] = {true, revision[i], file_hash[i], env_->Stamp(dir_ / kWorldFileNames[i])};
   }
   digest_ = total.Hex();
   return true;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "observer/env.h"
 #include "observer/model.h"
 #include "observer/world_serializer.h"
 #include "observer/model_index.h"
@@ -60,7 +61,9 @@ std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::strin
 
 class WorldWriter {
  public:
-  explicit WorldWriter(std::filesystem::path world_dir) : dir_(std::move(world_dir)) {}
+  // `env` (Env::Default() when null) must outlive the writer.
+  explicit WorldWriter(std::filesystem::path world_dir, Env* env = nullptr)
+      : dir_(std::move(world_dir)), env_(env != nullptr ? env : Env::Default()) {}
 
   // Writes the world files of `world`, built from `model`, and sets digest()
   // to theirs. With `revisions` (the model's, from its ModelIndex),
@@ -86,6 +89,7 @@ class WorldWriter {
   };
 
   std::filesystem::path dir_;
+  Env* env_;
   std::array<Written, kWorldFileNames.size()> written_{};
   std::string digest_;
 };
