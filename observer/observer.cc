@@ -256,9 +256,15 @@ bool Observer::Incremental(const std::vector<EventFile>& files, BatchResult* res
   queue.Sort();
   std::vector<TimedEvent> events;
   events.reserve(queue.size());
+  // Late: more than max-lateness behind the latest event applied before this
+  // batch (CONTRACT §4), or behind what has left the window (its size cap).
+  const std::optional<Timestamp> latest = checkpoint_.model.counters.last_event_at;
+  const std::optional<Timestamp> horizon =
+      latest ? std::optional<Timestamp>(Add(*latest, Duration{-timeline_.max_lateness().nanos}))
+             : std::nullopt;
   for (size_t i = 0; i < queue.size(); ++i) {
     OrderKey key = queue.Key(i);
-    if (!timeline_.Accepts(key)) {
+    if ((horizon && key.timestamp < *horizon) || !timeline_.Accepts(key)) {
       ++result->late;
       ++checkpoint_.late_events[key.file];
       continue;
