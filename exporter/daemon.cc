@@ -52,6 +52,7 @@ struct Daemon::Impl {
   DaemonStats stats;
   std::vector<detail::NodeFacts> committed_nodes;
   bool dirty = true;  // something to write that has not been written
+  bool late_logged = false;  // late events were logged since the last replay
   size_t notices_logged = 0;
 
   Impl(const Config& c, Env* e)
@@ -88,10 +89,14 @@ struct Daemon::Impl {
     if (batch.replayed && !batch.replay_reason.empty()) {
       detail::Log("rebuilt the world from zero: " + batch.replay_reason);
     }
-    if (batch.replay_deferred) {
+    // Once per coalesced replay, not once per batch: a skewed host writes
+    // late events all the time.
+    if (batch.replayed) late_logged = false;
+    if (batch.replay_deferred && !late_logged) {
       detail::Log(std::to_string(batch.late) +
-                  " events arrived later than --events.max-lateness allows (see "
-                  "homelab_observer_late_events_total); they wait for the next replay");
+                  " event(s) arrived later than --events.max-lateness allows (see "
+                  "homelab_observer_late_events_total by file); they wait for the next replay");
+      late_logged = true;
     }
     for (const RejectedEvent& r : batch.rejections) {
       detail::Log("events/" + r.file + ":" + std::to_string(r.line) + ": " +

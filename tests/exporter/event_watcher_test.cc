@@ -349,3 +349,32 @@ TEST(EventWatcherModeTest, ModesAreNamedForOperators) {
 
 }  // namespace
 }  // namespace hlo
+
+namespace hlo {
+namespace {
+
+// The polling schedule runs on the injected clock: a change is looked for
+// only once the clock has moved a poll interval, and Wait(0) never sleeps.
+TEST(EventWatcherClockTest, PollingFollowsTheInjectedClockWithoutSleeping) {
+  TempDir dir;
+  std::atomic<int64_t> elapsed_ms{0};
+  WatchOptions options;
+  options.paths = {dir.path()};
+  options.force_poll = true;
+  options.poll_interval = std::chrono::milliseconds(60'000);
+  options.clock = [&] {
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(elapsed_ms.load()));
+  };
+  EventWatcher watcher(options);
+  dir.Write("2026-12-04.jsonl", "{}\n");
+  EXPECT_FALSE(watcher.Wait(std::chrono::milliseconds(0)));  // not time to look yet
+  elapsed_ms += 59'999;
+  EXPECT_FALSE(watcher.Wait(std::chrono::milliseconds(0)));
+  elapsed_ms += 1;
+  EXPECT_TRUE(watcher.Wait(std::chrono::milliseconds(0)));  // looked, and saw it
+  elapsed_ms += 60'000;
+  EXPECT_FALSE(watcher.Wait(std::chrono::milliseconds(0)));  // nothing new since
+}
+
+}  // namespace
+}  // namespace hlo
