@@ -1,11 +1,14 @@
 // bench_generate: writes a deterministic synthetic homelab for the benchmarks.
 //
 //   bench_generate --out DIR [--nodes N] [--services S] [--events E]
-//                  [--files F] [--layout jsonl|json] [--seed K]
+//                  [--files F] [--layout jsonl|json|interleaved] [--seed K]
 //                  [--invalid-per-million M]
 //
 // DIR/events/ gets F .jsonl files of roughly equal size whose names sort in
-// processing order (or, with --layout json, one .json per event);
+// processing order (or, with --layout json, one .json per event; with
+// --layout interleaved, F files host-K.jsonl taking events round-robin, so
+// every file spans the whole time range, as one file per host does: the
+// events arrive in no useful name order and must be sorted);
 // DIR/inventory/topology.yaml and DIR/hosts/<node>/services.yaml the
 // inventory (so DIR serves as both --root and --inventory); and
 // DIR/state/stages/ a few stage markers. The same flags give the same bytes.
@@ -31,11 +34,12 @@ struct Options {
   WorkloadSpec spec;
   uint64_t files = 1;
   bool json_layout = false;
+  bool interleaved = false;
 };
 
 constexpr const char* kUsage =
     "usage: bench_generate --out DIR [--nodes N] [--services S] [--events E] [--files F]\n"
-    "                      [--layout jsonl|json] [--seed K] [--invalid-per-million M]\n";
+    "                      [--layout jsonl|json|interleaved] [--seed K] [--invalid-per-million M]\n";
 
 bool ParseCount(const std::string& text, uint64_t* value) {
   const char* end = text.data() + text.size();
@@ -57,8 +61,11 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
     if (flag == "--out") {
       o->out = value;
     } else if (flag == "--layout") {
-      if (value != "jsonl" && value != "json") return "--layout " + value + ": jsonl or json";
+      if (value != "jsonl" && value != "json" && value != "interleaved") {
+        return "--layout " + value + ": jsonl, json or interleaved";
+      }
       o->json_layout = value == "json";
+      o->interleaved = value == "interleaved";
     } else if (auto it = counts.find(flag); it != counts.end()) {
       if (!ParseCount(value, it->second)) return flag + " " + value + ": not a count";
     } else {
@@ -98,6 +105,17 @@ bool WriteEvents(const Options& o, hlo::bench::WorkloadGenerator* gen) {
       if (!WriteWhole(dir / Numbered("event-", i, o.spec.events, ".json"), line + "\n")) {
         return false;
       }
+    }
+    return true;
+  }
+  if (o.interleaved) {
+    std::vector<std::string> buffers(o.files);
+    for (uint64_t i = 0; gen->Next(&line); ++i) {
+      buffers[i % o.files] += line;
+      buffers[i % o.files] += '\n';
+    }
+    for (uint64_t k = 0; k < o.files; ++k) {
+      if (!WriteWhole(dir / Numbered("host-", k, o.files, ".jsonl"), buffers[k])) return false;
     }
     return true;
   }

@@ -258,6 +258,28 @@ figure "cold replay, $REPLAY_EVENTS events (events/s)" "$REPLAY_RATE" ">= 200000
 figure "cold replay, events per CPU-second" "$REPLAY_CPU_RATE"
 figure "cold replay, peak RSS (MB)" "$REPLAY_RSS_MB" "<= 150" "$(status "$REPLAY_RSS_MB" '<=' 150)"
 
+# --- 1b. cold replay, one file per host ---------------------------------------
+# The same events round-robin over files that each span the whole time range
+# (the per-host layout): nothing is in name order, everything is sorted.
+INTER=$SCRATCH/interleaved-$REPLAY_EVENTS
+step "cold replay, interleaved: $REPLAY_EVENTS events over $REPLAY_FILES per-host files"
+generate "$INTER" --nodes $NODES --services $SERVICES --events $REPLAY_EVENTS --files $REPLAY_FILES \
+  --layout interleaved --seed 1 --invalid-per-million 100
+rates=() rsss=() cpu_rates=()
+for r in $(seq 1 "$RUNS"); do
+  reset_state "$INTER"
+  timed_once "$INTER"
+  rates+=("$(calc "$REPLAY_EVENTS / $WALL" 0)")
+  rsss+=("$RSS_KB")
+  [[ $CPU == nan ]] || cpu_rates+=("$(calc "$REPLAY_EVENTS / $CPU" 0)")
+  note "run $r: ${WALL} s wall, ${CPU} s cpu, peak RSS ${RSS_KB} KB"
+done
+INTER_RSS_KB=$(median "${rsss[@]}")
+command_used "cold replay, interleaved" "bench_generate --layout interleaved; then as the cold replay"
+figure "cold replay, per-host files (events/s)" "$(median "${rates[@]}")" ">= 2000000" "$(status "$(median "${rates[@]}")" '>=' 2000000)"
+figure "cold replay, per-host files, events per CPU-second" "$(median "${cpu_rates[@]:-nan}")"
+figure "cold replay, per-host files, peak RSS (MB)" "$( [[ $INTER_RSS_KB == nan ]] && echo nan || calc "$INTER_RSS_KB / 1024" 0)" "<= 150" "$(status "$( [[ $INTER_RSS_KB == nan ]] && echo nan || calc "$INTER_RSS_KB / 1024" 0)" '<=' 150)"
+
 # --- 2. RSS flatness (--large) -----------------------------------------------
 if ((LARGE)); then
   BIG=$SCRATCH/replay-$LARGE_EVENTS
