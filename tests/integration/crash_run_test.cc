@@ -9,10 +9,12 @@
 // the daemon begins with no checkpoint and is killed several times into its
 // replay. The rest arrives in pieces cut at arbitrary bytes (mid-line too)
 // while daemons run and are killed — at random moments, and some at the
-// moment a temporary file shows in world/ or state/. One late file (sorting
-// before the checkpoint's) forces a replay while appends go on. The moments
-// come from a seeded RNG: a failure reproduces with the same seed (printed;
-// HLO_CRASH_SEED overrides it).
+// moment a temporary file shows in world/ or state/. One late file, whose
+// events are a day older than any other (far beyond --events.max-lateness),
+// forces a replay while appends go on; so does the history's own clock,
+// which wraps at midnight (event n is at n % 86400 seconds), inside file 17.
+// The moments come from a seeded RNG: a failure reproduces with the same
+// seed (printed; HLO_CRASH_SEED overrides it).
 //
 // A sanitizer build runs a history a quarter the size: the kills and the
 // comparison are the same, only slower per event.
@@ -150,9 +152,16 @@ TEST(CrashRunTest, SigkilledDaemonRestartedThirtyTimesEndsEqualToOneCleanOnce) {
       testing::AppendFile(root / "events" / arrivals[next].file, arrivals[next].bytes);
     }
   };
-  // One late file, sorting before everything, lands halfway.
+  // One late file lands halfway: its events are on 2026-05-11, before every
+  // other, so whatever its name it needs a replay.
   const std::string late_name = "part-00-late.jsonl";
-  const std::string late_content = testing::MixedLine(7) + testing::MixedLine(8);
+  const auto day_before = [](std::string line) {
+    const size_t at = line.find("2026-05-12T");
+    if (at != std::string::npos) line.replace(at, 10, "2026-05-11");
+    return line;
+  };
+  const std::string late_content =
+      day_before(testing::MixedLine(7)) + day_before(testing::MixedLine(8));
   bool late_written = false;
 
   constexpr int kKills = 30;
@@ -201,9 +210,12 @@ TEST(CrashRunTest, SigkilledDaemonRestartedThirtyTimesEndsEqualToOneCleanOnce) {
   }
   const auto checkpoint = testing::Checkpoint(root);
   std::printf(
-      "[ info ] %d kills (%d aimed at a commit), %llu counted replays; replay of %d "
-      "files took %lld ms; whole test %lld ms\n",
+      "[ info ] %d kills (%d aimed at a commit), %llu counted replays (%llu for late events, "
+      "%llu for a checkpoint not matching the world); replay of %d files took %lld ms; whole "
+      "test %lld ms\n",
       landed, commit_kills, static_cast<unsigned long long>(checkpoint["rebuilds"].get<uint64_t>()),
+      static_cast<unsigned long long>(testing::RebuildsFor(checkpoint, "late_event")),
+      static_cast<unsigned long long>(testing::RebuildsFor(checkpoint, "checkpoint")),
       layout.present_at_start,
       static_cast<long long>(std::chrono::duration_cast<milliseconds>(replay).count()),
       static_cast<long long>(
@@ -213,7 +225,11 @@ TEST(CrashRunTest, SigkilledDaemonRestartedThirtyTimesEndsEqualToOneCleanOnce) {
   EXPECT_EQ(checkpoint["events_processed"].get<uint64_t>() +
                 checkpoint["events_rejected"].get<uint64_t>(),
             lines);
+  // The late file's replay is counted as late_event, or, when a kill landed
+  // mid-commit first, folded into a replay counted as checkpoint: counted
+  // either way.
   EXPECT_GE(checkpoint["rebuilds"].get<uint64_t>(), 1u) << "the late file must have replayed";
+  EXPECT_EQ(testing::RebuildsByReasonSum(checkpoint), checkpoint["rebuilds"].get<uint64_t>());
   EXPECT_EQ(testing::RejectedLines(root).size(), checkpoint["events_rejected"].get<size_t>());
   EXPECT_EQ(testing::DifferenceFromCleanRun(root), "");
   EXPECT_EQ(testing::HiddenEntries(root / "world"), std::set<std::string>{});

@@ -3,8 +3,9 @@
 // holds exactly one line per rejected event of the history; lines a killed
 // run wrote after its last checkpoint are dropped).
 //
-// A history of 100k events over 20 files arrives in batches, some sorting
-// before the checkpoint (each such batch costs a full replay, so most runs
+// A history of 100k events over 20 files arrives in batches, some holding
+// events hours older than those already applied, beyond
+// --events.max-lateness (each such batch costs a full replay, so most runs
 // are long). `once` is killed 15 times: after delays spread over a clean
 // run's duration, and at the moment a temporary file appears in world/ or
 // state/ (during the world and checkpoint writes). A final `once` must then
@@ -66,7 +67,7 @@ std::vector<Step> Schedule() {
       {{0, 2, 4, 6, 8, 10}, KillAt::kDelay, 0.02},
       {{}, KillAt::kDelay, 0.15},
       {{}, KillAt::kWorldWrite},
-      {{1, 3}, KillAt::kDelay, 0.3},  // late files: replay
+      {{1, 3}, KillAt::kDelay, 0.3},  // late files (events hours older): replay
       {{}, KillAt::kStateWrite},
       {{12, 14, 5}, KillAt::kDelay, 0.5},
       {{}, KillAt::kWorldWrite, 0, 2000},

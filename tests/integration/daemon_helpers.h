@@ -373,6 +373,24 @@ inline std::optional<double> Value(const std::vector<Sample>& samples, const std
   return std::nullopt;
 }
 
+// The sum of the series `name` whose labels include `subset` (e.g.
+// homelab_observer_rebuilds_total over all its reasons); nullopt when there
+// is no such series at all, so that a metric that vanished is not read as 0.
+inline std::optional<double> Sum(const std::vector<Sample>& samples, const std::string& name,
+                                 const std::map<std::string, std::string>& subset = {}) {
+  std::optional<double> sum;
+  for (const Sample& s : samples) {
+    if (s.name != name) continue;
+    bool match = true;
+    for (const auto& [k, v] : subset) {
+      const auto it = s.labels.find(k);
+      match = match && it != s.labels.end() && it->second == v;
+    }
+    if (match) sum = sum.value_or(0) + s.value;
+  }
+  return sum;
+}
+
 // How many series `name` has whose labels include `subset`.
 inline size_t CountSeries(const std::vector<Sample>& samples, const std::string& name,
                           const std::map<std::string, std::string>& subset = {}) {

@@ -2,8 +2,10 @@
 // appended lines and new files within milliseconds (inotify) or a poll
 // interval, serves /metrics, /healthz, /readyz and the landing page, stops
 // cleanly on SIGTERM/SIGINT with world and checkpoint consistent, resumes
-// where it stopped, reloads the inventory (keeping the last good one when an
-// edit breaks it), and fails with a clear message when its port is taken.
+// where it stopped, folds in events within --events.max-lateness without a
+// replay and coalesces the replays later ones need, reloads the inventory
+// (keeping the last good one when an edit breaks it), and fails with a clear
+// message when its port is taken.
 //
 // Every test runs on a copy of examples/homelab (or an empty root) at the
 // example's --now, on a free loopback port; the daemons are killed in
@@ -27,6 +29,7 @@ using testing::Event;
 using testing::Http;
 using testing::Millis;
 using testing::Sample;
+using testing::Sum;
 using testing::Value;
 
 // /metrics is published before the world files and the checkpoint are
@@ -70,6 +73,15 @@ bool Has(const std::vector<Sample>& s, const std::string& name,
          const std::map<std::string, std::string>& labels, double value) {
   const std::optional<double> v = Value(s, name, labels);
   return v && *v == value;
+}
+
+// The replay counter is there for every reason, and is 0 for all of them.
+void ExpectNoReplays(const std::vector<Sample>& s) {
+  for (const char* reason : {"checkpoint", "file_rewritten", "file_shrank", "late_event"}) {
+    EXPECT_EQ(Value(s, "homelab_observer_rebuilds_total", {{"reason", reason}}), 0) << reason;
+  }
+  EXPECT_EQ(Sum(s, "homelab_observer_rebuilds_total"), 0);
+  EXPECT_EQ(CountSeries(s, "homelab_observer_late_events_total"), 0u);
 }
 
 // Milliseconds from `write` returning until /metrics shows `name{labels}`
@@ -175,7 +187,7 @@ TEST_F(DaemonTest, NewEventFilesArePickedUp) {
   EXPECT_EQ(Value(s, "homelab_service_healthy", ProbeLabels(5)), std::nullopt);
   EXPECT_EQ(Value(s, "homelab_service_healthy", ProbeLabels(6)), std::nullopt);
   EXPECT_EQ(testing::Checkpoint(root_)["file"], "2026-05-14T02.ndjson");
-  EXPECT_EQ(Value(s, "homelab_observer_rebuilds_total"), 0);
+  ExpectNoReplays(s);
 }
 
 TEST_F(DaemonTest, PollModePicksUpAppendsAndNewFiles) {
@@ -233,7 +245,7 @@ TEST_F(DaemonTest, SigtermStopsCleanlyAndARestartContinuesWhereItStopped) {
   // the same counters, the same files.
   ASSERT_EQ(daemon->Start(), "");
   const auto s = daemon->Metrics();
-  EXPECT_EQ(Value(s, "homelab_observer_rebuilds_total"), 0);
+  ExpectNoReplays(s);
   for (const char* name :
        {"homelab_observer_events_processed_total", "homelab_observer_events_rejected_total",
         "homelab_incidents_open", "homelab_node_up", "homelab_incident_open"}) {
@@ -362,29 +374,116 @@ TEST_F(DaemonTest, StageMarkersWrittenWhileRunningReachTheWorldFiles) {
   EXPECT_EQ(testing::DifferenceFromExampleOnce(root_), "");
 }
 
-TEST_F(DaemonTest, LateArrivalWhileRunningReplaysAndCountsARebuild) {
-  auto daemon = Daemon();
+// An event older than --events.max-lateness allows (the example's latest is
+// 2026-05-13T08:55:00Z; this one is ten hours older) is counted against its
+// file at once, and the replay it needs is coalesced: at most one per
+// --events.replay-min-interval. A second late file right after the first
+// replay waits for the interval to pass.
+TEST_F(DaemonTest, LateEventWhileRunningIsCountedAndReplayedAtTheCoalescedReplay) {
+  auto daemon = Daemon({"--events.replay-min-interval", "2s"});
   ASSERT_EQ(daemon->Start(), "");
-  ASSERT_TRUE(Has(daemon->Metrics(), "homelab_observer_rebuilds_total", {}, 0));
-  // Sorts before the checkpoint's file (2026-05-13.jsonl).
-  testing::WriteFile(root_ / "events" / "2026-05-12T23-late.jsonl",
+  ExpectNoReplays(daemon->Metrics());
+  const std::string first = "2026-05-12T23-late.jsonl";
+  testing::WriteFile(root_ / "events" / first,
                      Event("2026-05-12T23:00:00Z", "node_heartbeat", "latecomer"));
   ASSERT_TRUE(daemon->WaitForMetrics(
+      [&](const auto& s) {
+        return Has(s, "homelab_observer_late_events_total", {{"file", first}}, 1);
+      },
+      kDeadline))
+      << daemon->Err();
+  ASSERT_TRUE(daemon->WaitForMetrics(
       [](const auto& s) {
-        return Has(s, "homelab_observer_rebuilds_total", {}, 1) &&
+        return Has(s, "homelab_observer_rebuilds_total", {{"reason", "late_event"}}, 1) &&
                Has(s, "homelab_node_last_seen_timestamp_seconds", {{"node", "latecomer"}},
                    1778626800);
       },
       kDeadline))
       << daemon->Err();
-  EXPECT_NE(daemon->Err().find("rebuilt"), std::string::npos) << daemon->Err();
+  const auto replayed = testing::Clock::now();
+  EXPECT_NE(daemon->Err().find("rebuilt the world from zero"), std::string::npos)
+      << daemon->Err();
+
+  // Another late file right after that replay: counted at once, replayed
+  // only when the interval since the last replay is over.
+  const std::string second = "2026-05-13T00-late.jsonl";
+  testing::WriteFile(root_ / "events" / second,
+                     Event("2026-05-13T00:30:00Z", "node_heartbeat", "second-latecomer"));
+  ASSERT_TRUE(daemon->WaitForMetrics(
+      [&](const auto& s) {
+        return Has(s, "homelab_observer_late_events_total", {{"file", second}}, 1);
+      },
+      kDeadline))
+      << daemon->Err();
+  auto s = daemon->Metrics();
+  if (testing::MillisSince(replayed) < 1500) {
+    EXPECT_TRUE(Has(s, "homelab_observer_rebuilds_total", {{"reason", "late_event"}}, 1));
+    EXPECT_EQ(Value(s, "homelab_node_up", {{"node", "second-latecomer"}}), std::nullopt)
+        << "applied before its coalesced replay";
+  }
+  ASSERT_TRUE(daemon->WaitForMetrics(
+      [](const auto& m) {
+        return Has(m, "homelab_observer_rebuilds_total", {{"reason", "late_event"}}, 2) &&
+               Value(m, "homelab_node_up", {{"node", "second-latecomer"}}).has_value();
+      },
+      kDeadline))
+      << daemon->Err();
+  const double waited = testing::MillisSince(replayed);
+  std::printf("[ info ] second late replay %.0f ms after the first (interval 2 s)\n", waited);
+  // Without coalescing it would follow within milliseconds; the margin is
+  // for the time the first replay took before it showed.
+  EXPECT_GE(waited, 1500) << "replays were not coalesced";
+  s = daemon->Metrics();
+  EXPECT_EQ(Sum(s, "homelab_observer_rebuilds_total"), 2);
+  EXPECT_TRUE(Has(s, "homelab_observer_late_events_total", {{"file", first}}, 1));
+  EXPECT_NE(daemon->Err().find("wait for the next replay"), std::string::npos) << daemon->Err();
   ASSERT_EQ(daemon->Stop().exit_code, 0);
   EXPECT_EQ(testing::DifferenceFromExampleOnce(root_), "");
+  const auto checkpoint = testing::Checkpoint(root_);
+  EXPECT_EQ(checkpoint["rebuilds"], 2);
+  EXPECT_EQ(testing::RebuildsFor(checkpoint, "late_event"), 2u);
+  EXPECT_EQ(testing::LateEventsFor(checkpoint, first), 1u);
+  EXPECT_EQ(testing::LateEventsFor(checkpoint, second), 1u);
 
-  // The count survives a restart, and nothing is replayed again.
+  // The counts survive a restart, and nothing is replayed again.
   ASSERT_EQ(daemon->Start(), "");
-  EXPECT_TRUE(Has(daemon->Metrics(), "homelab_observer_rebuilds_total", {}, 1));
+  s = daemon->Metrics();
+  EXPECT_TRUE(Has(s, "homelab_observer_rebuilds_total", {{"reason", "late_event"}}, 2));
+  EXPECT_EQ(Sum(s, "homelab_observer_rebuilds_total"), 2);
+  EXPECT_TRUE(Has(s, "homelab_observer_late_events_total", {{"file", first}}, 1));
+  EXPECT_TRUE(Has(s, "homelab_observer_late_events_total", {{"file", second}}, 1));
   EXPECT_EQ(daemon->Err().find("rebuilt"), std::string::npos) << daemon->Err();
+}
+
+// A file whose name sorts before every other (and before the checkpoint's
+// file), holding an event within --events.max-lateness of the latest, is
+// folded in at its place without a replay, as fast as an append.
+TEST_F(DaemonTest, FileSortingFirstWithAnEventInTheWindowIsFoldedInWithoutReplay) {
+  auto daemon = Daemon({"--events.replay-min-interval", "1s"});
+  ASSERT_EQ(daemon->Start(), "");
+  const double reordered =
+      Value(daemon->Metrics(), "homelab_observer_reordered_events_total").value_or(-1);
+  ASSERT_GE(reordered, 0);
+  // Three minutes before the example's latest event (08:55).
+  const double lag = Lag(
+      *daemon,
+      [&] {
+        testing::WriteFile(root_ / "events" / "0000-early.jsonl",
+                           Event("2026-05-13T08:52:00Z", "healthcheck_passed", "probe", "early"));
+      },
+      "homelab_service_healthy", {{"node", "probe"}, {"service", "early"}});
+  ASSERT_GE(lag, 0) << "not applied; stderr:\n" << daemon->Err();
+  std::printf("[ lag  ] in-window event in a file sorting first -> /metrics: %.1f ms\n", lag);
+  // A little longer: a replay, if one were coming, would show.
+  std::this_thread::sleep_for(Millis(1500));
+  const auto s = daemon->Metrics();
+  ExpectNoReplays(s);
+  EXPECT_EQ(Value(s, "homelab_observer_reordered_events_total"), reordered + 1);
+  EXPECT_EQ(daemon->Err().find("rebuilt"), std::string::npos) << daemon->Err();
+  ASSERT_EQ(daemon->Stop().exit_code, 0);
+  EXPECT_EQ(testing::DifferenceFromExampleOnce(root_), "");
+  EXPECT_EQ(testing::Checkpoint(root_)["rebuilds"], 0);
+  EXPECT_EQ(testing::Checkpoint(root_)["file"], kNewest);
 }
 
 TEST_F(DaemonTest, WorldWriteFailureIsCountedAndRetried) {

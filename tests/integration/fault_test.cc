@@ -12,7 +12,8 @@
 //   neither lost nor counted twice.
 // - events/ removed, or left empty, forgets nothing: a file that comes back
 //   unchanged is not read again; one that comes back shorter or rewritten
-//   costs a replay; new names are read on.
+//   costs a replay; new names are read on. A processed .jsonl deleted by
+//   retention is remembered too: if it comes back grown it is read on.
 // - A deleted topology.yaml is a broken inventory: the last good one stays in
 //   use, homelab_observer_inventory_ok is 0 until the file is back.
 // - The clock is an input of the snapshot only. Node staleness is computed
@@ -82,6 +83,12 @@ uint64_t Rebuilds(const fs::path& root) {
   return testing::Checkpoint(root)["rebuilds"].get<uint64_t>();
 }
 
+// Replays counted for `reason` (checkpoint, file_rewritten, file_shrank,
+// late_event).
+uint64_t Rebuilds(const fs::path& root, std::string_view reason) {
+  return testing::RebuildsFor(testing::Checkpoint(root), reason);
+}
+
 // Names of temporary files (".*.tmp") left in `dir`.
 std::set<std::string> Temporaries(const fs::path& dir) {
   std::set<std::string> out;
@@ -111,6 +118,11 @@ std::string DifferenceFromCleanOnce(const fs::path& root, const std::string& now
 double Metric(const DaemonProcess& daemon, const std::string& name,
               const std::map<std::string, std::string>& labels = {}) {
   return Value(daemon.Metrics(), name, labels).value_or(-1);
+}
+
+// homelab_observer_rebuilds_total summed over its reasons; -1 when absent.
+double Replays(const DaemonProcess& daemon) {
+  return testing::Sum(daemon.Metrics(), "homelab_observer_rebuilds_total").value_or(-1);
 }
 
 double Batches(const DaemonProcess& daemon) {
@@ -388,7 +400,7 @@ TEST(EventsFolderTest, RemovedAndRecreatedWhileRunningForgetsNothingAndReadsNewF
       },
       kDeadline))
       << daemon.Err();
-  EXPECT_EQ(Metric(daemon, "homelab_observer_rebuilds_total"), 0);
+  EXPECT_EQ(Replays(daemon), 0);
   EXPECT_EQ(Metric(daemon, "homelab_observer_events_processed_total", {{"type", "node_heartbeat"}}),
             3);
 
@@ -428,10 +440,11 @@ TEST(EventsFolderTest, RecreatedFolderWithAProcessedFileNowShorterReplays) {
   ASSERT_TRUE(daemon.WaitForMetrics(
       [](const std::vector<Sample>& s) {
         return Value(s, "homelab_node_up", {{"node", "gamma"}}).has_value() &&
-               Value(s, "homelab_observer_rebuilds_total") == 1.0;
+               Value(s, "homelab_observer_rebuilds_total", {{"reason", "file_shrank"}}) == 1.0;
       },
       kDeadline))
       << daemon.Err();
+  EXPECT_EQ(Replays(daemon), 1);
   EXPECT_NE(daemon.Err().find("rebuilt the world from zero"), std::string::npos) << daemon.Err();
   ASSERT_EQ(daemon.Stop().exit_code, 0);
   EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
@@ -441,24 +454,40 @@ TEST(EventsFolderTest, RecreatedFolderWithAProcessedFileNowShorterReplays) {
 }
 
 // The checkpoint's own file deleted (retention) and a file of that name
-// written again: reading it from zero would apply its old lines twice.
-TEST(EventsFolderTest, CheckpointFileDeletedAndWrittenAgainReplaysInsteadOfDoubleCounting) {
+// written again: it is remembered (a tombstone), so a file that continues
+// it is read on from where it was (reading it from zero would apply its old
+// lines twice), and one whose bytes are no longer those read costs a replay.
+TEST(EventsFolderTest, CheckpointFileDeletedAndWrittenAgainIsContinuedWithoutDoubleCounting) {
   TempDir tmp;
   const fs::path root = tmp.path();
   Install(root, "a.jsonl", Heartbeat("alpha"));
   Install(root, "b.jsonl", Failure("beta", "web"));
   ASSERT_EQ(testing::Once(root).exit_code, 0);
   fs::remove(root / "events" / "b.jsonl");
-  ASSERT_EQ(testing::Once(root).exit_code, 0);  // forgets b.jsonl (a.jsonl is still there)
+  ASSERT_EQ(testing::Once(root).exit_code, 0);  // remembers b.jsonl (a.jsonl is still there)
   Install(root, "b.jsonl", Failure("beta", "web") + Failure("beta", "web", 800));
-  const auto r = testing::Once(root);
+  auto r = testing::Once(root);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("b.jsonl was deleted after it was read"), std::string::npos) << r.out;
-  EXPECT_EQ(Rebuilds(root), 1u);
+  EXPECT_NE(r.out.find("applied 1 new event(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(Rebuilds(root), 0u);
   EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
-  const auto incidents = testing::World(root, "incidents.json");
+  auto incidents = testing::World(root, "incidents.json");
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents.begin().value()["occurrence_count"], 2);
+
+  // Deleted again, and back with other bytes where the first line was.
+  fs::remove(root / "events" / "b.jsonl");
+  ASSERT_EQ(testing::Once(root).exit_code, 0);
+  Install(root, "b.jsonl", Failure("gamma", "db") + Failure("beta", "web", 800) +
+                               Failure("beta", "web", 900));
+  r = testing::Once(root);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("events/b.jsonl changed after it was read"), std::string::npos) << r.out;
+  EXPECT_EQ(Rebuilds(root), 1u);
+  EXPECT_EQ(Rebuilds(root, "file_rewritten"), 1u);
+  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  incidents = testing::World(root, "incidents.json");
+  ASSERT_EQ(incidents.size(), 2u);
 }
 
 // --------------------------------------- 3. inventory file deleted ----
@@ -519,6 +548,10 @@ TEST(InventoryFaultTest, DeletedTopologyKeepsTheLastGoodInventoryUntilItIsBack) 
 TEST(ClockTest, OnceWithAnEarlierNowRecomputesTheWorldAndKeepsTheCheckpointValid) {
   TempDir tmp;
   const fs::path root = tmp.path();
+  // The lateness window is wide enough for the event appended at 10:33:20
+  // (after one at 12:00) to be folded in: what is tested is the clock, and
+  // that it never costs a replay.
+  const std::vector<std::string> wide = {"--events.max-lateness", "2h"};
   // Events from 10:00 to 12:00.
   testing::WriteFile(
       root / "events" / "a.jsonl",
@@ -526,12 +559,12 @@ TEST(ClockTest, OnceWithAnEarlierNowRecomputesTheWorldAndKeepsTheCheckpointValid
   const std::string later = "2026-05-12T13:00:00Z";    // both stale
   const std::string before = "2026-05-12T09:00:00Z";   // both in the future
   const std::string between = "2026-05-12T11:00:00Z";  // "late" ahead, "early" stale again
-  ASSERT_EQ(testing::RunProgram(testing::OnceArgs(root, {}, later)).exit_code, 0);
+  ASSERT_EQ(testing::RunProgram(testing::OnceArgs(root, wide, later)).exit_code, 0);
   auto nodes = testing::World(root, "nodes.json");
   EXPECT_EQ(nodes["early"]["status"], "down");
   EXPECT_EQ(nodes["late"]["status"], "down");
 
-  const auto r = testing::RunProgram(testing::OnceArgs(root, {}, before));
+  const auto r = testing::RunProgram(testing::OnceArgs(root, wide, before));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("applied 0 new event(s), rejected 0\n"), std::string::npos) << r.out;
   nodes = testing::World(root, "nodes.json");
@@ -542,12 +575,12 @@ TEST(ClockTest, OnceWithAnEarlierNowRecomputesTheWorldAndKeepsTheCheckpointValid
 
   // New events while the clock is behind them; then it moves on.
   testing::AppendFile(root / "events" / "a.jsonl", Heartbeat("early", 38000));  // 10:33:20
-  ASSERT_EQ(testing::RunProgram(testing::OnceArgs(root, {}, between)).exit_code, 0);
+  ASSERT_EQ(testing::RunProgram(testing::OnceArgs(root, wide, between)).exit_code, 0);
   nodes = testing::World(root, "nodes.json");
   EXPECT_EQ(nodes["early"]["status"], "down");
   EXPECT_EQ(nodes["late"]["status"], "up");
   EXPECT_EQ(DifferenceFromCleanOnce(root, between), "");
-  const auto again = testing::RunProgram(testing::OnceArgs(root, {}, later));
+  const auto again = testing::RunProgram(testing::OnceArgs(root, wide, later));
   EXPECT_NE(again.out.find("applied 0 new event(s), rejected 0\n"), std::string::npos) << again.out;
   EXPECT_EQ(DifferenceFromCleanOnce(root, later), "");
   EXPECT_EQ(Rebuilds(root), 0u);
@@ -566,7 +599,7 @@ TEST(ClockTest, RunStartedWithAnEarlierClockNeitherReplaysNorRewritesHistory) {
   const auto s = daemon.Metrics();
   EXPECT_EQ(Value(s, "homelab_node_up", {{"node", "early"}}), 1.0);
   EXPECT_EQ(Value(s, "homelab_node_up", {{"node", "late"}}), 1.0);
-  EXPECT_EQ(Value(s, "homelab_observer_rebuilds_total"), 0.0);
+  EXPECT_EQ(testing::Sum(s, "homelab_observer_rebuilds_total"), 0.0);
   ASSERT_EQ(daemon.Stop().exit_code, 0);
   EXPECT_EQ(DifferenceFromCleanOnce(root, before), "");
 }
@@ -607,6 +640,7 @@ TEST_F(RewriteTest, SameSizeRewriteOfAnOlderFilesHeadReplays) {
   const auto r = RunOnce();
   EXPECT_NE(r.out.find("events/a.jsonl changed after it was read"), std::string::npos) << r.out;
   EXPECT_EQ(Rebuilds(root_), 1u);
+  EXPECT_EQ(Rebuilds(root_, "file_rewritten"), 1u);
   EXPECT_TRUE(testing::World(root_, "nodes.json").contains("saturn"));
   EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
 }
@@ -660,6 +694,7 @@ TEST_F(RewriteTest, TruncationBelowTheOffsetIsAShrinkAndCounted) {
   testing::WriteFile(root_ / "events" / "a.jsonl", a_.substr(0, a_.size() / 2));
   RunOnce();
   EXPECT_EQ(Rebuilds(root_), 1u);
+  EXPECT_EQ(Rebuilds(root_, "file_shrank"), 1u);
   EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
 }
 
@@ -691,13 +726,14 @@ TEST_F(RewriteTest, CheckpointWithoutFingerprintsIsReadAndChecksNothingUntilRead
 TEST_F(RewriteTest, RewriteWhileRunningIsLoggedAndCountedAsARebuild) {
   DaemonProcess daemon(root_, {}, testing::kNow);
   ASSERT_EQ(daemon.Start(), "");
-  ASSERT_EQ(Metric(daemon, "homelab_observer_rebuilds_total"), 0);
+  ASSERT_EQ(Replays(daemon), 0);
   const std::string edited = Edit(a_, "mars-1\"", "saturn\"");
   testing::WriteFile(root_ / "events" / ".a.new", edited);
   fs::rename(root_ / "events" / ".a.new", root_ / "events" / "a.jsonl");
   ASSERT_TRUE(daemon.WaitForMetrics(
       [](const std::vector<Sample>& s) {
-        return Value(s, "homelab_observer_rebuilds_total") == 1.0 &&
+        return Value(s, "homelab_observer_rebuilds_total", {{"reason", "file_rewritten"}}) ==
+                   1.0 &&
                Value(s, "homelab_node_up", {{"node", "saturn"}}).has_value();
       },
       kDeadline))

@@ -268,6 +268,41 @@ inline nlohmann::json Checkpoint(const fs::path& root) {
   return ReadJson(root / "state" / "observer_checkpoint.json");
 }
 
+// The replays a checkpoint counts for `reason` (checkpoint, file_rewritten,
+// file_shrank, late_event): its `rebuilds_by_reason` holds [reason, n]
+// pairs. 0 when the reason is not listed.
+inline uint64_t RebuildsFor(const nlohmann::json& checkpoint, std::string_view reason) {
+  for (const nlohmann::json& pair : checkpoint.at("rebuilds_by_reason")) {
+    if (pair.at(0).get<std::string>() == reason) return pair.at(1).get<uint64_t>();
+  }
+  return 0;
+}
+
+// The sum over every reason of `rebuilds_by_reason`.
+inline uint64_t RebuildsByReasonSum(const nlohmann::json& checkpoint) {
+  uint64_t sum = 0;
+  for (const nlohmann::json& pair : checkpoint.at("rebuilds_by_reason")) {
+    sum += pair.at(1).get<uint64_t>();
+  }
+  return sum;
+}
+
+// The events a checkpoint counts as later than --events.max-lateness for
+// `file` (a name inside events/): its `late_events` holds [hex of the name,
+// n] pairs. 0 when the file is not listed.
+inline uint64_t LateEventsFor(const nlohmann::json& checkpoint, std::string_view file) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : file) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 0xf];
+  }
+  for (const nlohmann::json& pair : checkpoint.at("late_events")) {
+    if (pair.at(0).get<std::string>() == hex) return pair.at(1).get<uint64_t>();
+  }
+  return 0;
+}
+
 inline nlohmann::json World(const fs::path& root, const std::string& name) {
   return ReadJson(root / "world" / name);
 }

@@ -23,17 +23,19 @@ struct HistoryFile {
 };
 
 // About 70 events over .ndjson, .jsonl and .json files, of every kind, good
-// and bad. (Small on purpose: the stepwise test runs `once` after each line,
+// and bad, their event times rising in the order the files and lines are
+// written. (Small on purpose: the stepwise test runs `once` after each line,
 // and each run pays the fsyncs of a real commit.)
 std::vector<HistoryFile> History() {
   std::vector<HistoryFile> files;
+  // EveryKindLine(i) is at `i` seconds after midnight.
   auto lines = [](uint64_t from, uint64_t to) {
     std::vector<std::string> out;
     for (uint64_t i = from; i < to; ++i) out.push_back(EveryKindLine(i));
     return out;
   };
-  files.push_back({"2026-05-12-backup.ndjson", lines(0, 10)});
-  files.push_back({"2026-05-12.jsonl", lines(10, 28)});
+  files.push_back({"2026-05-12-backup.ndjson", lines(0, 10)});    // 00:00:00 on
+  files.push_back({"2026-05-12.jsonl", lines(10, 28)});           // 00:00:10 on
   files.push_back({"2026-05-12T10-deploy.json", {R"([
   {"timestamp": "2026-05-12T10:00:00Z", "type": "deployment_started", "correlation_id": "dep-1", "node": "saturn", "service": "mosquitto"},
   {"timestamp": "2026-05-12T10:01:00Z", "type": "deployment_stage", "correlation_id": "dep-1", "payload": {"stage": "pull"}},
@@ -44,8 +46,8 @@ std::vector<HistoryFile> History() {
   files.push_back(
       {"2026-05-12T11.json",
        {R"({"timestamp": "2026-05-12T11:00:00Z", "type": "service_recovered", "service": "mosquitto"})"}});
-  files.push_back({"2026-05-12T12.jsonl", lines(28, 48)});
-  files.push_back({"2026-05-13.jsonl", lines(48, 66)});
+  files.push_back({"2026-05-12T12.jsonl", lines(43200 + 28, 43200 + 48)});  // 12:00:28 on
+  files.push_back({"2026-05-13.jsonl", lines(46800 + 48, 46800 + 66)});      // 13:00:48 on
   return files;
 }
 
@@ -109,24 +111,49 @@ TEST(ResumeTest, OnceAfterEveryNewFileAndLineGivesSameWorldAsOneOnce) {
   EXPECT_GT(runs, 70);
   EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
   const auto checkpoint = testing::Checkpoint(tmp.path());
-  EXPECT_EQ(checkpoint["rebuilds"], 0) << "appending in order never needs a replay";
+  EXPECT_EQ(checkpoint["rebuilds"], 0) << "appending in event-time order never needs a replay";
   EXPECT_EQ(checkpoint["file"], "2026-05-13.jsonl");
 }
 
-TEST(ResumeTest, AppendsToOlderFilesReplayToSameWorldAsOneOnce) {
+// `line` with its timestamp `from` replaced by `to`.
+std::string Retimed(std::string line, const std::string& from, const std::string& to) {
+  const size_t at = line.find(from);
+  if (at != std::string::npos) line.replace(at, from.size(), to);
+  return line;
+}
+
+TEST(ResumeTest, AppendsToOlderFilesAndASkewedWriterGiveSameWorldAsOneOnce) {
   TempDir tmp;
   const fs::path events = tmp.path() / "events";
   fs::create_directories(events);
-  // Three growing files, appended to in turn: every append to the first two
-  // lands before the checkpoint's file.
+  // Three growing files, appended to in turn, one line every ten minutes of
+  // event time from 12:00: appends to the first two land before the
+  // checkpoint's file (c.jsonl), which alone costs no replay. a.jsonl's
+  // writer runs an hour behind: from its second line on, each of its events
+  // is 50 minutes behind the latest, beyond --events.max-lateness (5m), and
+  // costs a replay.
   const char* names[] = {"a.jsonl", "b.ndjson", "c.jsonl"};
+  uint64_t expected_late = 0;
   for (uint64_t i = 0; i < 24; ++i) {
-    testing::AppendFile(events / names[i % 3], EveryKindLine(i + 5));
+    const bool skewed = i % 3 == 0;
+    const int at = 43200 + 600 * static_cast<int>(i) - (skewed ? 3600 : 0);
+    testing::AppendFile(events / names[i % 3],
+                        Retimed(EveryKindLine(i + 5), testing::At(static_cast<int>(i + 5)),
+                                testing::At(at)));
+    // Kinds 0 (bad_json) and 9 (missing_field) are rejected: no event.
+    const uint64_t kind = (i + 5) % (testing::kSpecialKinds + 3);
+    if (skewed && i > 0 && kind != 0 && kind != 9) ++expected_late;
     const auto r = Once(tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
+  ASSERT_GE(expected_late, 4u);
   EXPECT_EQ(DifferenceFromCleanRun(tmp.path()), "");
-  EXPECT_EQ(testing::Checkpoint(tmp.path())["rebuilds"].get<int>(), 14);
+  const auto checkpoint = testing::Checkpoint(tmp.path());
+  EXPECT_EQ(checkpoint["rebuilds"].get<uint64_t>(), expected_late);
+  EXPECT_EQ(testing::RebuildsFor(checkpoint, "late_event"), expected_late);
+  EXPECT_EQ(testing::LateEventsFor(checkpoint, "a.jsonl"), expected_late);
+  EXPECT_EQ(testing::LateEventsFor(checkpoint, "b.ndjson"), 0u);
+  EXPECT_EQ(testing::LateEventsFor(checkpoint, "c.jsonl"), 0u);
 }
 
 TEST(ResumeTest, DeletingCheckpointReplaysToIdenticalWorld) {
@@ -193,6 +220,7 @@ TEST(ResumeTest, EditedOrDeletedWorldFileIsRebuilt) {
   ASSERT_EQ(Once(tmp.path()).exit_code, 0);
   EXPECT_EQ(testing::WorldFiles(tmp.path()), world);
   EXPECT_EQ(testing::Checkpoint(tmp.path())["rebuilds"].get<int>(), rebuilds + 2);
+  EXPECT_EQ(testing::RebuildsFor(testing::Checkpoint(tmp.path()), "checkpoint"), 2u);
 }
 
 TEST(ResumeTest, LostRejectedLogIsRebuilt) {
@@ -220,7 +248,8 @@ TEST(ResumeTest, RejectedLogMirrorsHistoryAcrossRuns) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["line"], 1);
   EXPECT_EQ(lines[1]["line"], 3);
-  // A late file replays: the log is rewritten in processing order, not appended to.
+  // A file sorting first: its rejection goes before the others (the log is
+  // ordered by file name, then line), not after them.
   tmp.Write("events/0.jsonl", "{bad 0\n");
   ASSERT_EQ(Once(tmp.path()).exit_code, 0);
   const auto replayed = testing::RejectedLines(tmp.path());
