@@ -233,25 +233,34 @@ echo "binaries: $(rel "$BUILD_DIR")/bin, scratch: $SCRATCH"
 [[ -n $GNU_TIME ]] || note "GNU time not found (apt-get install time): peak RSS is n/a"
 [[ -n $WRK ]] || note "wrk not found (apt-get install wrk): /metrics under load is n/a"
 
+# cold_replays DIR: $RUNS cold `once` runs over DIR's $REPLAY_EVENTS events;
+# sets COLD_RATE, COLD_CPU_RATE (events per CPU-second), COLD_RSS_KB and
+# COLD_RSS_MB, medians.
+cold_replays() {
+  local dir=$1 r rates=() rsss=() cpu_rates=()
+  for r in $(seq 1 "$RUNS"); do
+    reset_state "$dir"
+    timed_once "$dir"
+    rates+=("$(calc "$REPLAY_EVENTS / $WALL" 0)")
+    rsss+=("$RSS_KB")
+    [[ $CPU == nan ]] || cpu_rates+=("$(calc "$REPLAY_EVENTS / $CPU" 0)")
+    note "run $r: ${WALL} s wall, ${CPU} s cpu, peak RSS ${RSS_KB} KB"
+  done
+  COLD_RATE=$(median "${rates[@]}")
+  COLD_RSS_KB=$(median "${rsss[@]}")
+  COLD_RSS_MB=$( [[ $COLD_RSS_KB == nan ]] && echo nan || calc "$COLD_RSS_KB / 1024" 0)
+  COLD_CPU_RATE=$(median "${cpu_rates[@]:-nan}")
+  note "median: $COLD_RATE events/s (by CPU time: $COLD_CPU_RATE events/s), peak RSS $COLD_RSS_MB MB"
+}
+
 # --- 1. cold replay ----------------------------------------------------------
 REPLAY=$SCRATCH/replay-$REPLAY_EVENTS
 step "cold replay: $REPLAY_EVENTS events, $REPLAY_FILES .jsonl files, $NODES nodes x $SERVICES services"
 generate "$REPLAY" --nodes $NODES --services $SERVICES --events $REPLAY_EVENTS --files $REPLAY_FILES \
   --layout jsonl --seed 1 --invalid-per-million 100
-rates=() rsss=() cpu_rates=()
-for r in $(seq 1 "$RUNS"); do
-  reset_state "$REPLAY"
-  timed_once "$REPLAY"
-  rates+=("$(calc "$REPLAY_EVENTS / $WALL" 0)")
-  rsss+=("$RSS_KB")
-  [[ $CPU == nan ]] || cpu_rates+=("$(calc "$REPLAY_EVENTS / $CPU" 0)")
-  note "run $r: ${WALL} s wall, ${CPU} s cpu, peak RSS ${RSS_KB} KB"
-done
-REPLAY_RATE=$(median "${rates[@]}")
-REPLAY_RSS_KB=$(median "${rsss[@]}")
-REPLAY_RSS_MB=$( [[ $REPLAY_RSS_KB == nan ]] && echo nan || calc "$REPLAY_RSS_KB / 1024" 0)
-REPLAY_CPU_RATE=$(median "${cpu_rates[@]:-nan}")
-note "median: $REPLAY_RATE events/s (by CPU time: $REPLAY_CPU_RATE events/s), peak RSS $REPLAY_RSS_MB MB"
+cold_replays "$REPLAY"
+REPLAY_RATE=$COLD_RATE REPLAY_RSS_KB=$COLD_RSS_KB REPLAY_RSS_MB=$COLD_RSS_MB
+REPLAY_CPU_RATE=$COLD_CPU_RATE
 command_used "cold replay" "rm -rf $REPLAY/world $REPLAY/state/observer_checkpoint.json $REPLAY/state/rejected-events.jsonl; /usr/bin/time -f %M $OBS once --root $REPLAY --inventory $REPLAY --now $NOW"
 figure "cold replay, $REPLAY_EVENTS events (events/s)" "$REPLAY_RATE" ">= 2000000" "$(status "$REPLAY_RATE" '>=' 2000000)"
 # Events per CPU-second (user + sys): steadier than wall time on a shared machine.
@@ -265,20 +274,11 @@ INTER=$SCRATCH/interleaved-$REPLAY_EVENTS
 step "cold replay, interleaved: $REPLAY_EVENTS events over $REPLAY_FILES per-host files"
 generate "$INTER" --nodes $NODES --services $SERVICES --events $REPLAY_EVENTS --files $REPLAY_FILES \
   --layout interleaved --seed 1 --invalid-per-million 100
-rates=() rsss=() cpu_rates=()
-for r in $(seq 1 "$RUNS"); do
-  reset_state "$INTER"
-  timed_once "$INTER"
-  rates+=("$(calc "$REPLAY_EVENTS / $WALL" 0)")
-  rsss+=("$RSS_KB")
-  [[ $CPU == nan ]] || cpu_rates+=("$(calc "$REPLAY_EVENTS / $CPU" 0)")
-  note "run $r: ${WALL} s wall, ${CPU} s cpu, peak RSS ${RSS_KB} KB"
-done
-INTER_RSS_KB=$(median "${rsss[@]}")
+cold_replays "$INTER"
 command_used "cold replay, interleaved" "bench_generate --layout interleaved; then as the cold replay"
-figure "cold replay, per-host files (events/s)" "$(median "${rates[@]}")" ">= 2000000" "$(status "$(median "${rates[@]}")" '>=' 2000000)"
-figure "cold replay, per-host files, events per CPU-second" "$(median "${cpu_rates[@]:-nan}")"
-figure "cold replay, per-host files, peak RSS (MB)" "$( [[ $INTER_RSS_KB == nan ]] && echo nan || calc "$INTER_RSS_KB / 1024" 0)" "<= 150" "$(status "$( [[ $INTER_RSS_KB == nan ]] && echo nan || calc "$INTER_RSS_KB / 1024" 0)" '<=' 150)"
+figure "cold replay, per-host files (events/s)" "$COLD_RATE" ">= 2000000" "$(status "$COLD_RATE" '>=' 2000000)"
+figure "cold replay, per-host files, events per CPU-second" "$COLD_CPU_RATE"
+figure "cold replay, per-host files, peak RSS (MB)" "$COLD_RSS_MB" "<= 150" "$(status "$COLD_RSS_MB" '<=' 150)"
 
 # --- 2. RSS flatness (--large) -----------------------------------------------
 if ((LARGE)); then
