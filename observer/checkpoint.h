@@ -1,7 +1,8 @@
 // The observer's checkpoint: state/observer_checkpoint.json (CONTRACT §3).
 // With the world files it was written with, it is the whole resumable state:
-// read positions, the model's present (nodes, services, counters) and the
-// fingerprint of those world files. The model's history — incidents and
+// read positions, the model's present (nodes, services, counters), the
+// lateness window, replay and late-event counts, and the fingerprints of
+// those world files and of the rejected log. The model's history — incidents and
 // deployments, most of its bytes — is not stored twice: it is read back from
 // world/incidents.json and world/deployments.json, which the fingerprint
 // proves to be the ones written with this checkpoint. The checkpoint is

@@ -1,12 +1,19 @@
 // The observer engine: event files → Apply → world files and checkpoint.
 // This is the I/O shell around the pure core; `once` and `run` both drive it.
 //
-// Crash safety: a commit appends the rejections to state/rejected-events.jsonl,
-// then replaces each world file atomically, then the checkpoint — which
-// records the rejected log's size and a digest of the world files. On open,
-// lines past the recorded size are dropped, and world files that do not match
-// the digest (a crash between the two steps, or a hand edit) mean a replay
-// from zero. A kill at any moment therefore never double-counts.
+// Order: events are applied in event-time order (CONTRACT §4) through a
+// Timeline, the lateness window: an event up to --events.max-lateness behind
+// the latest is folded into its place; an older one is counted late and needs
+// a replay from zero (at once, or coalesced to one per replay_min_interval).
+//
+// Crash safety: a commit writes the rejections to state/rejected-events.jsonl
+// (appended when they sort last, else merged and replaced atomically), then
+// replaces each world file atomically, then the checkpoint — which records
+// the rejected log's size and hash, a digest of the world files and the
+// lateness window. On open, lines past the recorded size are dropped; a log,
+// world files or window that do not match (a crash between the steps, or a
+// hand edit) mean a replay from zero. A kill at any moment therefore never
+// double-counts.
 #pragma once
 
 #include <chrono>
@@ -88,8 +95,11 @@ class Observer {
   // see notices().
   bool Open(std::string* error);
 
-  // Reads and applies every pending event; first rebuilds from zero when the
-  // checkpoint is unusable or history changed behind it (a late arrival).
+  // Reads and applies every pending event in its place; rebuilds from zero
+  // instead when the checkpoint is unusable, a processed file shrank or was
+  // rewritten, or events arrived later than the window allows (then at once,
+  // or, with replay_min_interval, when the interval since the last replay is
+  // over: until then late events wait, see BatchResult::replay_deferred).
   // false (with *error) only when events/ exists but cannot be listed.
   bool ProcessPending(BatchResult* result, std::string* error);
 
