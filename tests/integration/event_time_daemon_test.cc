@@ -82,19 +82,6 @@ void RenameIntoPlace(const fs::path& root, const std::string& name, const std::s
 // "" when `root`'s world files and state/rejected-events.jsonl are
 // byte-identical to those of one `once --now NOW` plus `flags` over a copy of
 // its events/; else what differs.
-std::string DifferenceFromOneOnce(const fs::path& root, const std::string& now,
-                                  const std::vector<std::string>& flags = {}) {
-  TempDir clean;
-  fs::copy(root / "events", clean.path() / "events", fs::copy_options::recursive);
-  const testing::ProcessResult r = testing::RunProgram(testing::OnceArgs(clean.path(), flags, now));
-  if (r.exit_code != 0) return "the clean once failed: " + r.err;
-  std::string diff = testing::WorldDifference(clean.path(), root);
-  const std::string rejected = testing::FirstDifference(
-      testing::ReadFile(clean.path() / "state" / "rejected-events.jsonl").value_or(""),
-      testing::ReadFile(root / "state" / "rejected-events.jsonl").value_or(""));
-  if (!rejected.empty()) diff += "rejected-events.jsonl: " + rejected + "\n";
-  return diff;
-}
 
 // "" when every reason of homelab_observer_rebuilds_total is exported with
 // 0; else the values.
@@ -347,7 +334,7 @@ TEST(EventTimeDaemonTest, TwoHostsAppendingInRealTimeCauseNoReplays) {
   const testing::ProcessResult stopped = daemon.Stop();
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_EQ(testing::Checkpoint(root)["rebuilds"], 0);
-  EXPECT_EQ(DifferenceFromOneOnce(root, now), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, now), "");
 }
 
 TEST(EventTimeDaemonTest, SkewedHostRaisesLateEventsAndReplaysStayCoalesced) {
@@ -463,7 +450,7 @@ TEST(EventTimeDaemonTest, SkewedHostRaisesLateEventsAndReplaysStayCoalesced) {
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   const auto nodes = testing::World(root, "nodes.json");
   EXPECT_EQ(nodes["saturn"]["last_seen"], WorldTime(skewed_latest)) << nodes["saturn"].dump();
-  EXPECT_EQ(DifferenceFromOneOnce(root, now), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, now), "");
 }
 
 // ------------------------------------------------- the two-recipe story ----
@@ -522,7 +509,7 @@ TEST(EventTimeStoryTest, TwoRecipeDeploymentEndsSucceededWithOneAttempt) {
   EXPECT_EQ(StoryDeploymentProblem(root), "");
   EXPECT_EQ(testing::Checkpoint(root)["rebuilds"], 0)
       << "4 minutes behind is within the default max-lateness: no replay";
-  EXPECT_EQ(DifferenceFromOneOnce(root, kStoryNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, kStoryNow), "");
 }
 
 TEST(EventTimeStoryTest, TwoRecipeDeploymentEndsSucceededWithOneAttemptUnderRun) {
@@ -569,7 +556,7 @@ TEST(EventTimeStoryTest, TwoRecipeDeploymentEndsSucceededWithOneAttemptUnderRun)
   const testing::ProcessResult stopped = daemon.Stop();
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
   EXPECT_EQ(StoryDeploymentProblem(root), "");
-  EXPECT_EQ(DifferenceFromOneOnce(root, kStoryNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, kStoryNow), "");
 }
 
 // ---------------------------------------------------- per-host, by once ----
@@ -622,7 +609,7 @@ TEST(EventTimeOnceTest, PerHostLayoutDrivenByOnceAfterEachAppendCostsNoReplays) 
   EXPECT_EQ(
       testing::World(root, "incidents.json")["inc-1796378450-saturn-mosquitto"]["occurrence_count"],
       5);
-  EXPECT_EQ(DifferenceFromOneOnce(root, kStoryNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, kStoryNow), "");
 }
 
 // ------------------------------------------------------ the window edge ----
@@ -661,7 +648,7 @@ TEST(EventTimeOnceTest, LatenessBoundIsInclusiveToTheNanosecond) {
     const auto s = testing::ParseExposition(testing::ReadFile(textfile).value_or(""));
     EXPECT_EQ(Value(s, "homelab_observer_rebuilds_total", {{"reason", "late_event"}}), 1);
     EXPECT_EQ(Show(LateEventsByFile(s)), "a-late.jsonl=1");
-    EXPECT_EQ(DifferenceFromOneOnce(root, kStoryNow, lateness), "");
+    EXPECT_EQ(testing::DifferenceFromCleanRun(root, lateness, kStoryNow), "");
   }
 }
 
@@ -687,7 +674,7 @@ TEST(EventTimeOnceTest, EventFarBehindIsLateEvenWhenTheWholeHistoryIsWithinTheWi
   const auto s = testing::ParseExposition(testing::ReadFile(textfile).value_or(""));
   EXPECT_EQ(Value(s, "homelab_observer_rebuilds_total", {{"reason", "late_event"}}), 1);
   EXPECT_EQ(Show(LateEventsByFile(s)), "2026-12-04-saturn.jsonl=1");
-  EXPECT_EQ(DifferenceFromOneOnce(root, kStoryNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, kStoryNow), "");
 }
 
 TEST(EventTimeOnceTest, LatenessFlagsRejectValuesThatAreNotDurations) {

@@ -98,22 +98,6 @@ std::set<std::string> Temporaries(const fs::path& dir) {
   return out;
 }
 
-// "" when `root` holds what one clean `once --now NOW` over a copy of its
-// events/ gives (world files and rejected-events.jsonl); else what differs.
-std::string DifferenceFromCleanOnce(const fs::path& root, const std::string& now,
-                                    const fs::path& events = {}) {
-  TempDir clean;
-  fs::copy(events.empty() ? root / "events" : events, clean.path() / "events",
-           fs::copy_options::recursive);
-  const auto r = testing::RunProgram(testing::OnceArgs(clean.path(), {}, now));
-  if (r.exit_code != 0) return "clean run failed: " + r.err;
-  std::string diff = testing::WorldDifference(clean.path(), root);
-  const std::string rejected = testing::FirstDifference(
-      testing::ReadFile(clean.path() / "state" / "rejected-events.jsonl").value_or(""),
-      testing::ReadFile(root / "state" / "rejected-events.jsonl").value_or(""));
-  if (!rejected.empty()) diff += "rejected-events.jsonl: " + rejected + "\n";
-  return diff;
-}
 
 double Metric(const DaemonProcess& daemon, const std::string& name,
               const std::map<std::string, std::string>& labels = {}) {
@@ -265,7 +249,7 @@ TEST(WorldFullTest, OnceExitsOneAndLeavesWorldAndCheckpointUntouched) {
   EXPECT_GE(partial, 2) << "no run failed after writing some of the temporary files";
   // The successful run is the history of one clean run: nothing lost or
   // doubled by the failed ones (their rejected lines were cut back).
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow), "");
   EXPECT_EQ(Rebuilds(root), 0u);
 }
 
@@ -333,7 +317,7 @@ TEST(WorldFullTest, RunKeepsGoingCountsFailuresAndCatchesUpWhenSpaceIsBack) {
       },
       kDeadline));
   ASSERT_EQ(daemon.Stop().exit_code, 0);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow), "");
   EXPECT_EQ(Rebuilds(root), 0u);
 }
 
@@ -362,7 +346,7 @@ TEST(WorldFullTest, ReadOnlyWorldFolderIsAFailedWriteToo) {
   EXPECT_EQ(ChangedWorldFiles(world_before, root), "");
   EXPECT_EQ(CheckpointBytes(root), checkpoint_before);
   ASSERT_EQ(testing::Once(root).exit_code, 0);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow), "");
 }
 
 // ------------------------------------- 2. events/ removed and recreated ----
@@ -417,7 +401,8 @@ TEST(EventsFolderTest, RemovedAndRecreatedWhileRunningForgetsNothingAndReadsNewF
       kDeadline))
       << daemon.Err();
   ASSERT_EQ(daemon.Stop().exit_code, 0);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow, reference.path() / "events"), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow, reference.path() / "events"),
+            "");
   EXPECT_EQ(Rebuilds(root), 0u);
 }
 
@@ -447,7 +432,7 @@ TEST(EventsFolderTest, RecreatedFolderWithAProcessedFileNowShorterReplays) {
   EXPECT_EQ(Replays(daemon), 1);
   EXPECT_NE(daemon.Err().find("rebuilt the world from zero"), std::string::npos) << daemon.Err();
   ASSERT_EQ(daemon.Stop().exit_code, 0);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow), "");
   const auto nodes = testing::World(root, "nodes.json");
   EXPECT_FALSE(nodes.contains("alpha"));
   EXPECT_FALSE(nodes.contains("beta-2"));
@@ -470,7 +455,7 @@ TEST(EventsFolderTest, CheckpointFileDeletedAndWrittenAgainIsContinuedWithoutDou
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("applied 1 new event(s)"), std::string::npos) << r.out;
   EXPECT_EQ(Rebuilds(root), 0u);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow), "");
   auto incidents = testing::World(root, "incidents.json");
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents.begin().value()["occurrence_count"], 2);
@@ -485,7 +470,7 @@ TEST(EventsFolderTest, CheckpointFileDeletedAndWrittenAgainIsContinuedWithoutDou
   EXPECT_NE(r.out.find("events/b.jsonl changed after it was read"), std::string::npos) << r.out;
   EXPECT_EQ(Rebuilds(root), 1u);
   EXPECT_EQ(Rebuilds(root, "file_rewritten"), 1u);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, testing::kNow), "");
   incidents = testing::World(root, "incidents.json");
   ASSERT_EQ(incidents.size(), 2u);
 }
@@ -571,7 +556,7 @@ TEST(ClockTest, OnceWithAnEarlierNowRecomputesTheWorldAndKeepsTheCheckpointValid
   EXPECT_EQ(nodes["early"]["status"], "up") << "a future last_seen is up";
   EXPECT_EQ(nodes["late"]["status"], "up");
   EXPECT_EQ(testing::World(root, "runtime-summary.json")["generated_at"], before);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, before), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, before), "");
 
   // New events while the clock is behind them; then it moves on.
   testing::AppendFile(root / "events" / "a.jsonl", Heartbeat("early", 38000));  // 10:33:20
@@ -579,10 +564,10 @@ TEST(ClockTest, OnceWithAnEarlierNowRecomputesTheWorldAndKeepsTheCheckpointValid
   nodes = testing::World(root, "nodes.json");
   EXPECT_EQ(nodes["early"]["status"], "down");
   EXPECT_EQ(nodes["late"]["status"], "up");
-  EXPECT_EQ(DifferenceFromCleanOnce(root, between), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, between), "");
   const auto again = testing::RunProgram(testing::OnceArgs(root, wide, later));
   EXPECT_NE(again.out.find("applied 0 new event(s), rejected 0\n"), std::string::npos) << again.out;
-  EXPECT_EQ(DifferenceFromCleanOnce(root, later), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, later), "");
   EXPECT_EQ(Rebuilds(root), 0u);
   EXPECT_EQ(testing::Checkpoint(root)["events_processed"], 4);
 }
@@ -601,7 +586,7 @@ TEST(ClockTest, RunStartedWithAnEarlierClockNeitherReplaysNorRewritesHistory) {
   EXPECT_EQ(Value(s, "homelab_node_up", {{"node", "late"}}), 1.0);
   EXPECT_EQ(testing::Sum(s, "homelab_observer_rebuilds_total"), 0.0);
   ASSERT_EQ(daemon.Stop().exit_code, 0);
-  EXPECT_EQ(DifferenceFromCleanOnce(root, before), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root, {}, before), "");
 }
 
 // ---------------------------------- 5. event files changed after reading ----
@@ -642,7 +627,7 @@ TEST_F(RewriteTest, SameSizeRewriteOfAnOlderFilesHeadReplays) {
   EXPECT_EQ(Rebuilds(root_), 1u);
   EXPECT_EQ(Rebuilds(root_, "file_rewritten"), 1u);
   EXPECT_TRUE(testing::World(root_, "nodes.json").contains("saturn"));
-  EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root_, {}, testing::kNow), "");
 }
 
 TEST_F(RewriteTest, SameSizeRewriteOfAnOlderFilesLastLineReplays) {
@@ -650,7 +635,7 @@ TEST_F(RewriteTest, SameSizeRewriteOfAnOlderFilesLastLineReplays) {
   RunOnce();
   EXPECT_EQ(Rebuilds(root_), 1u);
   EXPECT_TRUE(testing::World(root_, "nodes.json").contains("mars-x99"));
-  EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root_, {}, testing::kNow), "");
 }
 
 TEST_F(RewriteTest, CheckpointFileReplacedByALongerDifferentFileReplays) {
@@ -662,7 +647,7 @@ TEST_F(RewriteTest, CheckpointFileReplacedByALongerDifferentFileReplays) {
   EXPECT_NE(r.out.find("events/b.jsonl changed after it was read"), std::string::npos) << r.out;
   EXPECT_EQ(Rebuilds(root_), 1u);
   EXPECT_EQ(testing::RejectedLines(root_).size(), 0u);
-  EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root_, {}, testing::kNow), "");
 }
 
 TEST_F(RewriteTest, UnchangedBytesUnderANewInodeOrMtimeDoNotReplay) {
@@ -695,7 +680,7 @@ TEST_F(RewriteTest, TruncationBelowTheOffsetIsAShrinkAndCounted) {
   RunOnce();
   EXPECT_EQ(Rebuilds(root_), 1u);
   EXPECT_EQ(Rebuilds(root_, "file_shrank"), 1u);
-  EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root_, {}, testing::kNow), "");
 }
 
 TEST_F(RewriteTest, CheckpointWithoutFingerprintsIsReadAndChecksNothingUntilReadOn) {
@@ -720,7 +705,7 @@ TEST_F(RewriteTest, CheckpointWithoutFingerprintsIsReadAndChecksNothingUntilRead
                      Heartbeat("earth") + "{bad\n" + Heartbeat("mercury"));
   RunOnce();
   EXPECT_EQ(Rebuilds(root_), 1u);
-  EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root_, {}, testing::kNow), "");
 }
 
 TEST_F(RewriteTest, RewriteWhileRunningIsLoggedAndCountedAsARebuild) {
@@ -743,7 +728,7 @@ TEST_F(RewriteTest, RewriteWhileRunningIsLoggedAndCountedAsARebuild) {
       std::string::npos)
       << daemon.Err();
   ASSERT_EQ(daemon.Stop().exit_code, 0);
-  EXPECT_EQ(DifferenceFromCleanOnce(root_, testing::kNow), "");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(root_, {}, testing::kNow), "");
 }
 
 }  // namespace

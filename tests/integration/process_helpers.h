@@ -330,10 +330,13 @@ inline std::set<std::string> HiddenEntries(const fs::path& dir) {
 // flags) over a copy of its events/ gives: the world files and
 // state/rejected-events.jsonl byte for byte; else what differs.
 inline std::string DifferenceFromCleanRun(const fs::path& root,
-                                          const std::vector<std::string>& extra = {}) {
+                                          const std::vector<std::string>& extra = {},
+                                          const std::string& now = kNow,
+                                          const fs::path& events = {}) {
   TempDir clean;
-  fs::copy(root / "events", clean.path() / "events", fs::copy_options::recursive);
-  const ProcessResult r = RunProgram(OnceArgs(clean.path(), extra));
+  fs::copy(events.empty() ? root / "events" : events, clean.path() / "events",
+           fs::copy_options::recursive);
+  const ProcessResult r = RunProgram(OnceArgs(clean.path(), extra, now));
   if (r.exit_code != 0) return "clean run failed: " + r.err;
   std::string diff = WorldDifference(clean.path(), root);
   const std::string rejected =
