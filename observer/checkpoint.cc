@@ -317,16 +317,16 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   out.Key("rebuilds_by_reason");
   detail::WriteCounts(out, c.rebuilds_by_reason, /*hex=*/false);
   out.Key("rejected_last");
-  if (c.rejected_last) {
+  if (c.rejected_log.last) {
     out.BeginArray();
-    out.String(detail::ToHex(c.rejected_last->first));
-    out.Uint(c.rejected_last->second);
+    out.String(detail::ToHex(c.rejected_log.last->first));
+    out.Uint(c.rejected_log.last->second);
     out.EndArray();
   } else {
     out.Null();
   }
-  out.KeyUint("rejected_log_bytes", c.rejected_log_bytes);
-  out.KeyUint("rejected_log_hash", c.rejected_log_hash);
+  out.KeyUint("rejected_log_bytes", c.rejected_log.bytes);
+  out.KeyUint("rejected_log_hash", c.rejected_log.hash);
   out.Key("replay_due");
   out.Bool(c.replay_due);
   out.Key("version");
@@ -370,8 +370,8 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
       detail::ReadFiles(files_hex, /*hex=*/true, c.files);
     }
     c.rebuilds = As<uint64_t>(At(j, "rebuilds"), "rebuilds");
-    c.rejected_log_bytes = As<uint64_t>(At(j, "rejected_log_bytes"), "rejected_log_bytes");
-    c.rejected_log_hash = As<uint64_t>(At(j, "rejected_log_hash"), "rejected_log_hash");
+    c.rejected_log.bytes = As<uint64_t>(At(j, "rejected_log_bytes"), "rejected_log_bytes");
+    c.rejected_log.hash = As<uint64_t>(At(j, "rejected_log_hash"), "rejected_log_hash");
     detail::ReadCounts(At(j, "rebuilds_by_reason"), /*hex=*/false, c.rebuilds_by_reason);
     detail::ReadCounts(At(j, "late_events"), /*hex=*/true, c.late_events);
     c.replay_due = As<bool>(At(j, "replay_due"), "replay_due");
@@ -382,7 +382,7 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
         f.push_back(x);
       }
       if (f.size() != 2) detail::Refuse("bad rejected_last");
-      c.rejected_last = std::pair<std::string, uint64_t>(
+      c.rejected_log.last = std::pair<std::string, uint64_t>(
           detail::FromHex(As<std::string_view>(f[0], "rejected_last")),
           As<uint64_t>(f[1], "rejected_last"));
     }

@@ -41,6 +41,15 @@ struct FileProgress {
   friend bool operator==(const FileProgress&, const FileProgress&) = default;
 };
 
+inline constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+
+// What state/rejected-events.jsonl holds (see observer/rejected_log.h).
+struct RejectedLogState {
+  uint64_t bytes = 0;          // its size
+  uint64_t hash = kFnvOffset;  // FNV-1a of those bytes
+  std::optional<std::pair<std::string, uint64_t>> last;  // (file, line); null when empty
+};
+
 struct Checkpoint {
   std::optional<std::string> file;  // last event file processed; null before any
   uint64_t offset = 0;              // progress in `file`
@@ -51,8 +60,6 @@ struct Checkpoint {
   // (files that left events/ are forgotten).
   std::map<std::string, uint64_t, std::less<>> late_events;
   bool replay_due = false;          // late events wait for a coalesced replay
-  // (file, line) of the last line of rejected-events.jsonl; null when empty.
-  std::optional<std::pair<std::string, uint64_t>> rejected_last;
   // The lateness window (see Timeline::Save and Timeline::Restore).
   struct Window {
     std::optional<OrderKey> floor;
@@ -60,8 +67,7 @@ struct Checkpoint {
     Model before;
     std::vector<std::pair<UndoStep::Kind, std::string>> absent;
   } window;
-  uint64_t rejected_log_bytes = 0;  // size of rejected-events.jsonl at this point
-  uint64_t rejected_log_hash = 14695981039346656037ull;  // FNV-1a of those bytes
+  RejectedLogState rejected_log;    // what rejected-events.jsonl holds at this point
   std::string world_digest;         // fingerprint of the world files written with it
   Model model;
   // Set by ParseCheckpoint: the sizes of the history it was written with.

@@ -1,11 +1,6 @@
 #include "observer/observer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
-#include <nlohmann/json.hpp>
 #include <system_error>
 
 #include "observer/atomic_file.h"
@@ -18,26 +13,6 @@ namespace {
 
 constexpr char kCheckpointName[] = "observer_checkpoint.json";
 constexpr char kRejectedLogName[] = "rejected-events.jsonl";
-
-std::string RejectedLine(const RejectedEvent& r) {
-  const nlohmann::json j = {{"file", r.file},
-                            {"line", r.line},
-                            {"reason", RejectReasonName(r.reason)},
-                            {"detail", r.detail},
-                            {"raw", r.raw}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-
-// FNV-1a, continued from `hash`: the rejected log's fingerprint grows with it.
-uint64_t Fnv1a(std::string_view bytes, uint64_t hash) {
-  for (const unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 }  // namespace
 }  // namespace detail
@@ -115,23 +90,17 @@ bool Observer::Open(std::string* error) {
     ScheduleReplay("the checkpoint's lateness window does not match", "checkpoint", true);
     return true;
   }
-  const std::filesystem::path rejected = state_dir_ / detail::kRejectedLogName;
-  if (env_->FileSize(rejected) < checkpoint_.rejected_log_bytes) {
-    ScheduleReplay("rejected-events.jsonl is shorter than the checkpoint says", "checkpoint",
-                   true);
-    return true;
+  RejectedLogCheck check = RejectedLogCheck::kOk;
+  if (!CheckRejectedLog(*env_, state_dir_ / detail::kRejectedLogName, checkpoint_.rejected_log,
+                        &check, error)) {
+    return false;
   }
-  // Lines a killed run wrote after its last checkpoint belong to no history;
-  // a log rewritten after it (merged, or after a replay) is not its log.
-  std::optional<std::string> log = env_->ReadWholeFile(rejected, nullptr);
-  const std::string_view logged =
-      log ? std::string_view(*log).substr(0, checkpoint_.rejected_log_bytes) : std::string_view();
-  if (detail::Fnv1a(logged, detail::kFnvOffset) != checkpoint_.rejected_log_hash) {
-    ScheduleReplay("rejected-events.jsonl is not the one the checkpoint was written with",
+  if (check != RejectedLogCheck::kOk) {
+    ScheduleReplay(check == RejectedLogCheck::kShorter
+                       ? "rejected-events.jsonl is shorter than the checkpoint says"
+                       : "rejected-events.jsonl is not the one the checkpoint was written with",
                    "checkpoint", true);
-    return true;
   }
-  if (!env_->TruncateTo(rejected, checkpoint_.rejected_log_bytes, error)) return false;
   return true;
 }
 
@@ -453,78 +422,13 @@ std::vector<std::pair<std::string, std::string>> Observer::WorldFilesOnDisk() co
   return files;
 }
 
-bool Observer::WriteRejections(std::string* error) {
-  const std::filesystem::path path = state_dir_ / detail::kRejectedLogName;
-  using Key = std::pair<std::string, uint64_t>;
-  // The log is ordered by file name, then line (CONTRACT §6).
-  std::sort(pending_rejected_.begin(), pending_rejected_.end(),
-            [](const RejectedEvent& a, const RejectedEvent& b) {
-              return std::tie(a.file, a.line) < std::tie(b.file, b.line);
-            });
-  std::string text;
-  for (const RejectedEvent& r : pending_rejected_) text += detail::RejectedLine(r);
-  std::optional<Key> last = checkpoint_.rejected_last;
-  if (!pending_rejected_.empty()) {
-    last = Key{pending_rejected_.back().file, pending_rejected_.back().line};
+bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
+  if (!WriteRejectedLog(*env_, state_dir_ / detail::kRejectedLogName, pending_rejected_,
+                        rewrite_rejected_log_, checkpoint_.rejected_log, error)) {
+    return false;
   }
-  const bool append = !rewrite_rejected_log_ &&
-                      (pending_rejected_.empty() || !checkpoint_.rejected_last ||
-                       *checkpoint_.rejected_last <
-                           Key{pending_rejected_.front().file, pending_rejected_.front().line});
-  if (append) {
-    if (!text.empty() && !env_->AppendAndSync(path, text, error)) {
-      // A partial append (a full disk) must not stay: the retry appends the
-      // whole batch again.
-      env_->TruncateTo(path, checkpoint_.rejected_log_bytes, nullptr);
-      return false;
-    }
-    checkpoint_.rejected_log_bytes += text.size();
-    checkpoint_.rejected_log_hash = detail::Fnv1a(text, checkpoint_.rejected_log_hash);
-  } else {
-    if (!rewrite_rejected_log_) {
-      // Rejections that belong among those written: merge, rewrite whole.
-      std::optional<std::string> old = env_->ReadWholeFile(path, nullptr);
-      std::vector<std::pair<Key, std::string_view>> lines;
-      if (old) {
-        std::string_view rest(old->data(), std::min<size_t>(old->size(), checkpoint_.rejected_log_bytes));
-        while (!rest.empty()) {
-          const size_t nl = rest.find('\n');
-          const std::string_view line = rest.substr(0, nl == std::string_view::npos ? rest.size() : nl + 1);
-          rest.remove_prefix(line.size());
-          Key key{"", 0};
-          const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-          if (j.is_object() && j.contains("file") && j["file"].is_string() && j.contains("line") &&
-              j["line"].is_number_unsigned()) {
-            key = {j["file"].get<std::string>(), j["line"].get<uint64_t>()};
-          }
-          lines.emplace_back(std::move(key), line);
-        }
-      }
-      std::string merged;
-      size_t p = 0;
-      for (const auto& [key, line] : lines) {
-        while (p < pending_rejected_.size() &&
-               Key{pending_rejected_[p].file, pending_rejected_[p].line} < key) {
-          merged += detail::RejectedLine(pending_rejected_[p++]);
-        }
-        merged += line;
-        if (last < std::optional<Key>(key)) last = key;
-      }
-      while (p < pending_rejected_.size()) merged += detail::RejectedLine(pending_rejected_[p++]);
-      text = std::move(merged);
-    }
-    if (!env_->WriteFileAtomic(path, text, error)) return false;
-    checkpoint_.rejected_log_bytes = text.size();
-    checkpoint_.rejected_log_hash = detail::Fnv1a(text, detail::kFnvOffset);
-  }
-  checkpoint_.rejected_last = last;
   rewrite_rejected_log_ = false;
   pending_rejected_.clear();
-  return true;
-}
-
-bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
-  if (!WriteRejections(error)) return false;
 
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.

@@ -33,6 +33,7 @@
 #include "observer/inventory.h"
 #include "observer/line_parser_pipeline.h"
 #include "observer/model_index.h"
+#include "observer/rejected_log.h"
 #include "observer/stage_markers.h"
 #include "observer/timeline.h"
 #include "observer/world_snapshot.h"
@@ -61,15 +62,6 @@ struct ObserverOptions {
 // Why a replay happened: the `reason` label of homelab_observer_rebuilds_total.
 inline constexpr std::string_view kReplayReasons[] = {"checkpoint", "file_rewritten",
                                                       "file_shrank", "late_event"};
-
-// A rejected event as reported to the operator and to rejected-events.jsonl.
-struct RejectedEvent {
-  std::string file;  // name inside events/
-  uint64_t line = 0;
-  RejectReason reason = RejectReason::kBadJson;
-  std::string detail;
-  std::string raw;  // already sanitised and cut to 1 KiB
-};
 
 struct BatchResult {
   uint64_t applied = 0;
@@ -149,7 +141,6 @@ class Observer {
   std::chrono::steady_clock::time_point SteadyNow() const;
   // (name, content) of each world file; a missing file reads as "\x01missing".
   std::vector<std::pair<std::string, std::string>> WorldFilesOnDisk() const;
-  bool WriteRejections(std::string* error);
 
   std::filesystem::path root_;
   std::filesystem::path events_dir_, state_dir_, world_dir_;

@@ -79,7 +79,7 @@ Checkpoint Sample() {
   c.offset = 8192;
   c.files = {{"2026-05-12-a.json", {512, 3}}, {"2026-05-12-b.jsonl", {8192, 77}}};
   c.rebuilds = 4;
-  c.rejected_log_bytes = 333;
+  c.rejected_log.bytes = 333;
   c.world_digest = "0123456789abcdef";
   c.model = Busy();
   return c;
@@ -90,7 +90,7 @@ void ExpectSame(const Checkpoint& a, const Checkpoint& b) {
   EXPECT_EQ(a.offset, b.offset);
   EXPECT_EQ(a.files, b.files);
   EXPECT_EQ(a.rebuilds, b.rebuilds);
-  EXPECT_EQ(a.rejected_log_bytes, b.rejected_log_bytes);
+  EXPECT_EQ(a.rejected_log.bytes, b.rejected_log.bytes);
   EXPECT_EQ(a.world_digest, b.world_digest);
   EXPECT_TRUE(a.model == b.model);
 }
