@@ -195,8 +195,7 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
   // Events older than the window are applied for good; the rest are kept.
   size_t kept_from = 0;
   if (n > 0) {
-    const Timestamp horizon =
-        Add(queue.timestamp(n - 1), Duration{-timeline_.max_lateness().nanos});
+    const Timestamp horizon = timeline_.Horizon(queue.timestamp(n - 1));
     Event event;
     // (Only the newest kMaxEvents could stay in the window anyway.)
     while (kept_from < n &&
@@ -229,8 +228,7 @@ bool Observer::Incremental(const std::vector<EventFile>& files, BatchResult* res
   // batch (CONTRACT §4), or behind what has left the window (its size cap).
   const std::optional<Timestamp> latest = checkpoint_.model.counters.last_event_at;
   const std::optional<Timestamp> horizon =
-      latest ? std::optional<Timestamp>(Add(*latest, Duration{-timeline_.max_lateness().nanos}))
-             : std::nullopt;
+      latest ? std::optional<Timestamp>(timeline_.Horizon(*latest)) : std::nullopt;
   for (size_t i = 0; i < queue.size(); ++i) {
     OrderKey key = queue.Key(i);
     if ((horizon && key.timestamp < *horizon) || !timeline_.Accepts(key)) {

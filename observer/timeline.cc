@@ -72,8 +72,7 @@ uint64_t Timeline::Insert(Model& model, ModelIndex& index, const ApplyContext& c
 
 void Timeline::Trim(std::optional<Timestamp> latest) {
   const std::optional<Timestamp> horizon =
-      latest ? std::optional<Timestamp>(Add(*latest, Duration{-max_lateness_.nanos}))
-             : std::nullopt;
+      latest ? std::optional<Timestamp>(Horizon(*latest)) : std::nullopt;
   while (!entries_.empty()) {
     const Entry& oldest = entries_.front();
     const bool old = horizon && oldest.timed.key.timestamp < *horizon;
@@ -91,9 +90,9 @@ void Timeline::Clear() {
 size_t Timeline::ApproximateBytes() const {
   size_t bytes = 0;
   for (const Entry& e : entries_) {
-    bytes += sizeof(Entry) + e.timed.key.file.capacity() + e.undo.ApproximateBytes() +
-             e.timed.event.node.capacity() + e.timed.event.service.capacity() +
-             e.timed.event.correlation_id.capacity();
+    bytes += sizeof(Entry) + e.timed.key.file.size() + e.undo.ApproximateBytes() +
+             e.timed.event.node.size() + e.timed.event.service.size() +
+             e.timed.event.correlation_id.size();
   }
   return bytes;
 }

@@ -60,6 +60,8 @@ class Timeline {
   void Clear();
 
   Duration max_lateness() const { return max_lateness_; }
+  // latest − max_lateness: events before it are late (and leave the window).
+  Timestamp Horizon(Timestamp latest) const { return Add(latest, Duration{-max_lateness_.nanos}); }
   size_t size() const { return entries_.size(); }
   size_t ApproximateBytes() const;
 

@@ -98,14 +98,17 @@ bool UndoStep::Undo(Model& model) const {
 }
 
 size_t UndoStep::ApproximateBytes() const {
-  size_t bytes = sizeof(*this) + saved_.capacity() * sizeof(Saved);
+  // Sizes, not capacities: the figure must not depend on how the strings
+  // were built (a window restored from the checkpoint weighs what the one
+  // that was saved did).
+  size_t bytes = sizeof(*this) + saved_.size() * sizeof(Saved);
   for (const Saved& s : saved_) {
-    bytes += s.key.capacity();
+    bytes += s.key.size();
     if (const auto* i = std::get_if<IncidentState>(&s.prior)) {
-      bytes += i->events.capacity() * sizeof(Timestamp) + i->id.capacity() + i->node.capacity() +
-               i->service.capacity();
+      bytes += i->events.size() * sizeof(Timestamp) + i->id.size() + i->node.size() +
+               i->service.size();
     } else if (const auto* d = std::get_if<DeploymentState>(&s.prior)) {
-      bytes += d->stages.capacity() * sizeof(DeploymentStage) + d->correlation_id.capacity();
+      bytes += d->stages.size() * sizeof(DeploymentStage) + d->correlation_id.size();
     }
   }
   return bytes;
