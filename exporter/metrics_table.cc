@@ -116,6 +116,9 @@ void EventsRejected(S s, Sink out) {
   for (const auto& [reason, n] : W(s).counters.rejected_by_reason) by_reason[reason] = n;
   for (const auto& [reason, n] : by_reason) out.Add({reason}, static_cast<double>(n));
 }
+void EventsDuplicate(S s, Sink out) {
+  out.Add({}, static_cast<double>(W(s).counters.events_duplicate));
+}
 void LastEvent(S s, Sink out) {
   if (W(s).counters.last_event_at) out.Add({}, ToUnixSeconds(*W(s).counters.last_event_at));
 }
@@ -181,6 +184,7 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_deployment_status", "State set of the latest deployment per node and service: running, succeeded, failed.", MetricType::Gauge, {"node", "service", "status"}, "world", d::DeploymentStatusSet},
       {"homelab_observer_events_processed_total", "Events applied, by type (\"unknown\" for types the observer does not know).", MetricType::Counter, {"type"}, "world", d::EventsProcessed},
       {"homelab_observer_events_rejected_total", "Events rejected, by reason.", MetricType::Counter, {"reason"}, "world", d::EventsRejected},
+      {"homelab_observer_events_duplicate_total", "Events not applied because an earlier event (in event-time order) had the same id: at-least-once writers such as `send` retrying.", MetricType::Counter, {}, "world", d::EventsDuplicate},
       {"homelab_observer_last_event_timestamp_seconds", "Event time of the last processed event.", MetricType::Gauge, {}, "world", d::LastEvent},
       {"homelab_observer_rebuilds_total", "Full replays from all event files, by reason: late_event (an event later than --events.max-lateness), checkpoint (checkpoint or rejected log not matching the world), file_shrank, file_rewritten.", MetricType::Counter, {"reason"}, "world", d::Rebuilds},
       {"homelab_observer_late_events_total", "Events that arrived later than --events.max-lateness allowed (each needs a replay), by file inside events/; a writer with a skewed clock shows here.", MetricType::Counter, {"file"}, "world", d::LateEvents},

@@ -285,6 +285,17 @@ std::string NormalizeDiagnosticsPath(const std::string& path, const std::string&
 
 void Apply(Model& model, const Event& event, const ApplyContext& context,
            const ApplyHooks& hooks) {
+  if (!event.id.empty()) {
+    if (model.event_ids.contains(std::string_view(event.id))) {
+      // A writer sent it again (at-least-once): counted, not applied.
+      if (hooks.undo != nullptr) hooks.undo->SaveDuplicate();
+      ++model.counters.events_duplicate;
+      return;
+    }
+    if (hooks.undo != nullptr) hooks.undo->SaveId(event.id);
+    if (hooks.index != nullptr) hooks.index->IdAdded(event.id);
+    model.event_ids.insert(event.id);
+  }
   const std::string_view type = EventTypeName(event.type);
   if (hooks.undo != nullptr) hooks.undo->SaveCounters(model, type);
   Counters& counters = model.counters;

@@ -151,6 +151,7 @@ void WriteTimedEvent(JsonWriter& out, const TimedEvent& t) {
   out.BeginArray();
   for (const std::string& d : e.diagnostics) out.String(d);
   out.EndArray();
+  out.String(e.id);
   out.EndArray();
 }
 
@@ -163,7 +164,7 @@ Timestamp ReadTime(simdjson::dom::element value) {
 TimedEvent ReadTimedEvent(simdjson::dom::element value) {
   std::vector<simdjson::dom::element> f;
   for (simdjson::dom::element item : As<simdjson::dom::array>(value, "window")) f.push_back(item);
-  if (f.size() != 10) Refuse("a window event has another shape");
+  if (f.size() != 11) Refuse("a window event has another shape");
   TimedEvent t;
   t.key.timestamp = ReadTime(f[0]);
   t.key.file = FromHex(As<std::string_view>(f[1], "window"));
@@ -182,6 +183,7 @@ TimedEvent ReadTimedEvent(simdjson::dom::element value) {
   for (simdjson::dom::element d : As<simdjson::dom::array>(f[9], "window")) {
     e.diagnostics.emplace_back(As<std::string_view>(d, "window"));
   }
+  e.id = std::string(As<std::string_view>(f[10], "window"));
   return t;
 }
 
@@ -201,6 +203,10 @@ void WriteWindow(JsonWriter& out, const Checkpoint::Window& w) {
     out.String(ToHex(key));
     out.EndArray();
   }
+  out.EndArray();
+  out.Key("added_ids");
+  out.BeginArray();
+  for (const std::string& id : w.added_ids) out.String(id);
   out.EndArray();
   out.Key("before");
   WriteModel(out, w.before);
@@ -234,6 +240,9 @@ Checkpoint::Window ReadWindow(simdjson::dom::element value, std::string* error) 
     if (kind > static_cast<uint64_t>(UndoStep::Kind::kDeployment)) Refuse("bad absent kind");
     w.absent.emplace_back(static_cast<UndoStep::Kind>(kind),
                           FromHex(As<std::string_view>(f[1], "absent")));
+  }
+  for (simdjson::dom::element id : As<simdjson::dom::array>(At(j, "added_ids"), "added_ids")) {
+    w.added_ids.emplace_back(As<std::string_view>(id, "added_ids"));
   }
   std::optional<Model> before = ReadModel(At(j, "before"), error);
   if (!before) Refuse(error ? *error : "bad window model");
@@ -291,6 +300,9 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   JsonWriter out(JsonWriter::Style::kCompact);
   out.BeginObject();  // keys in sorted order, as JsonWriter needs them
   out.KeyUint("deployments", c.model.deployments.size());
+  out.KeyUint("event_ids_bytes", c.event_ids.bytes);
+  out.KeyUint("event_ids_count", c.event_ids.count);
+  out.KeyUint("event_ids_hash", c.event_ids.hash);
   out.KeyUint("events_processed", c.model.counters.events_processed);
   out.KeyUint("events_rejected", c.model.counters.events_rejected);
   // `file` of a non-UTF-8 name is shown with U+FFFD; file_hex is the truth.
@@ -370,6 +382,9 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
       detail::ReadFiles(files_hex, /*hex=*/true, c.files);
     }
     c.rebuilds = As<uint64_t>(At(j, "rebuilds"), "rebuilds");
+    c.event_ids.bytes = As<uint64_t>(At(j, "event_ids_bytes"), "event_ids_bytes");
+    c.event_ids.count = As<uint64_t>(At(j, "event_ids_count"), "event_ids_count");
+    c.event_ids.hash = As<uint64_t>(At(j, "event_ids_hash"), "event_ids_hash");
     c.rejected_log.bytes = As<uint64_t>(At(j, "rejected_log_bytes"), "rejected_log_bytes");
     c.rejected_log.hash = As<uint64_t>(At(j, "rejected_log_hash"), "rejected_log_hash");
     detail::ReadCounts(At(j, "rebuilds_by_reason"), /*hex=*/false, c.rebuilds_by_reason);

@@ -20,7 +20,10 @@
 
 namespace hlo {
 
-inline constexpr int kCheckpointVersion = 3;
+// 4: event ids (the event-ids log's state, the window's added ids, the
+// duplicate count). An older checkpoint is unusable: the world is rebuilt
+// once, which also applies the id rule to the events already read.
+inline constexpr int kCheckpointVersion = 4;
 
 // How far an event file has been consumed: bytes up to and including the last
 // consumed newline (the size for a .json), and the lines counted so far.
@@ -50,6 +53,14 @@ struct RejectedLogState {
   std::optional<std::pair<std::string, uint64_t>> last;  // (file, line); null when empty
 };
 
+// What state/event-ids.log holds (see observer/event_id_log.h).
+struct EventIdLogState {
+  uint64_t bytes = 0;          // its size
+  uint64_t count = 0;          // distinct ids in it (Model::event_ids.size())
+  uint64_t hash = kFnvOffset;  // FNV-1a of those bytes
+  friend bool operator==(const EventIdLogState&, const EventIdLogState&) = default;
+};
+
 struct Checkpoint {
   std::optional<std::string> file;  // last event file processed; null before any
   uint64_t offset = 0;              // progress in `file`
@@ -66,7 +77,9 @@ struct Checkpoint {
     std::vector<TimedEvent> events;
     Model before;
     std::vector<std::pair<UndoStep::Kind, std::string>> absent;
+    std::vector<std::string> added_ids;  // ids first seen in the window (not in `before`)
   } window;
+  EventIdLogState event_ids;        // what event-ids.log holds at this point
   RejectedLogState rejected_log;    // what rejected-events.jsonl holds at this point
   std::string world_digest;         // fingerprint of the world files written with it
   Model model;

@@ -48,6 +48,10 @@ struct Event {
   std::string message;
   std::string stage;                     // payload.stage (deployment_stage)
   std::vector<std::string> diagnostics;  // payload.diagnostics, as written
+  // Optional: a writer's name for this event. An event whose id an earlier
+  // event (in processing order) already had is a duplicate: counted, not
+  // applied (at-least-once writers such as `send`; docs/events.md).
+  std::string id;
 };
 
 }  // namespace hlo

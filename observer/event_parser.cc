@@ -190,13 +190,13 @@ struct RawValue {
 
 // The top-level fields the contract types, in the order they are checked.
 enum class TopKey : uint8_t {
-  kTimestamp, kType, kNode, kService, kCorrelationId, kMessage, kSeverity,  // strings
+  kTimestamp, kType, kNode, kService, kCorrelationId, kMessage, kId, kSeverity,  // strings
   kPayload,
   kOther,
 };
 constexpr size_t kStringKeys = static_cast<size_t>(TopKey::kSeverity) + 1;
 constexpr std::array<std::string_view, kStringKeys> kTopKeyNames = {
-    "timestamp", "type", "node", "service", "correlation_id", "message", "severity"};
+    "timestamp", "type", "node", "service", "correlation_id", "message", "id", "severity"};
 
 TopKey TopKeyFromName(std::string_view name) {
   for (size_t i = 0; i < kTopKeyNames.size(); ++i) {
@@ -578,6 +578,25 @@ std::optional<Rejection> CheckName(std::string_view field, std::string_view name
   return std::nullopt;
 }
 
+// An id is remembered for good (duplicates are found by it, and it is kept
+// in state/event-ids.log, one per line), so it is held to a name's length and
+// may hold no control character; '/' is fine ("web-1/2026-05-12/42").
+std::optional<Rejection> CheckId(std::string_view id) {
+  if (id.size() > kMaxNameBytes) {
+    return Reject(RejectReason::kBadName, "field 'id' is " + std::to_string(id.size()) +
+                                              " bytes, limit " + std::to_string(kMaxNameBytes));
+  }
+  for (const char ch : id) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) {
+      char what[48];
+      std::snprintf(what, sizeof what, "id contains control character U+%04X", c);
+      return Reject(RejectReason::kBadName, what);
+    }
+  }
+  return std::nullopt;
+}
+
 ParseResult Validate(RawFields&& f) {
   for (size_t i = 0; i < kStringKeys; ++i) {
     const Kind kind = f.strings[i].kind;
@@ -627,6 +646,7 @@ ParseResult Validate(RawFields&& f) {
 
   if (auto bad = CheckName("node", node.text)) return *std::move(bad);
   if (auto bad = CheckName("service", service.text)) return *std::move(bad);
+  if (auto bad = CheckId(f[TopKey::kId].text)) return *std::move(bad);
 
   Event event;
   if (type == EventType::kDeploymentStage) {
@@ -650,6 +670,7 @@ ParseResult Validate(RawFields&& f) {
   event.correlation_id = std::move(correlation_id.text);
   event.severity = severity;
   event.message = std::move(f[TopKey::kMessage].text);
+  event.id = std::move(f[TopKey::kId].text);
   return event;
 }
 

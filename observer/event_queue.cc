@@ -31,6 +31,10 @@ void EventQueue::Push(uint32_t file, uint64_t line, const Event& event) {
     diagnostics_.push_back(event.diagnostics);
     r.diagnostics = static_cast<uint32_t>(diagnostics_.size());
   }
+  if (!event.id.empty()) {
+    ids_of_events_.push_back(event.id);
+    r.id = static_cast<uint32_t>(ids_of_events_.size());
+  }
   r.type = event.type;
   r.severity = event.severity ? static_cast<int8_t>(*event.severity) : int8_t{-1};
   records_.push_back(r);
@@ -75,6 +79,11 @@ void EventQueue::Get(size_t i, Event* out) const {
   out->correlation_id.assign(String(r.correlation_id));
   out->stage.assign(String(r.stage));
   out->message.clear();
+  if (r.id == 0) {
+    out->id.clear();
+  } else {
+    out->id.assign(ids_of_events_[r.id - 1]);
+  }
   if (r.diagnostics == 0) {
     out->diagnostics.clear();
   } else {

@@ -52,6 +52,7 @@ class EventQueue {
     uint32_t file = 0;
     uint32_t node = 0, service = 0, correlation_id = 0, stage = 0;  // 0 = ""
     uint32_t diagnostics = 0;  // 0 = none, else 1 + index into diagnostics_
+    uint32_t id = 0;           // 0 = none, else 1 + index into ids_of_events_ (not interned: unique)
     EventType type = EventType::kUnknown;
     int8_t severity = -1;  // -1 = absent
   };
@@ -65,6 +66,7 @@ class EventQueue {
   StringMap<uint32_t> ids_;
   std::vector<const std::string*> strings_;  // keys of ids_ (stable)
   std::vector<std::vector<std::string>> diagnostics_;
+  std::vector<std::string> ids_of_events_;
   std::string empty_;
 };
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -41,6 +42,7 @@ namespace hlo {
 
 template <class Value>
 using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 // Most recent occurrence timestamps kept per incident.
 inline constexpr size_t kMaxIncidentEvents = 100;
@@ -115,6 +117,7 @@ struct DeploymentState {
 struct Counters {
   uint64_t events_processed = 0;
   uint64_t events_rejected = 0;
+  uint64_t events_duplicate = 0;  // events whose id an earlier event had (not applied)
   std::map<std::string, uint64_t, std::less<>> processed_by_type;   // wire type or "unknown"
   std::map<std::string, uint64_t, std::less<>> rejected_by_reason;  // reason name
   // (deployment's service or "", "succeeded"|"failed") → finished events.
@@ -129,6 +132,9 @@ struct Model {
   StringMap<ServiceState> services;        // by ServiceKey
   StringMap<IncidentState> incidents;      // by id
   StringMap<DeploymentState> deployments;  // by correlation_id
+  // The ids of the events applied (Event::id): a later event with one of
+  // them is a duplicate. Kept in state/event-ids.log, not in the checkpoint.
+  StringSet event_ids;
   Counters counters;
 
   friend bool operator==(const Model&, const Model&) = default;

@@ -61,6 +61,7 @@ void WriteCounters(JsonWriter& out, const Counters& c) {
     out.EndArray();
   }
   out.EndArray();
+  out.KeyUint("duplicate", c.events_duplicate);
   out.Key("last_event_at");
   WriteTime(out, c.last_event_at);
   out.KeyUint("processed", c.events_processed);
@@ -142,6 +143,7 @@ Counters ReadCounters(element value) {
   Counters c;
   c.events_processed = As<uint64_t>(At(j, "processed"), "a count");
   c.events_rejected = As<uint64_t>(At(j, "rejected"), "a count");
+  c.events_duplicate = As<uint64_t>(At(j, "duplicate"), "a count");
   c.processed_by_type = ReadCountMap(At(j, "by_type"));
   c.rejected_by_reason = ReadCountMap(At(j, "by_reason"));
   for (const element f : As<simdjson::dom::array>(At(j, "deployments_finished"), "an array")) {

@@ -36,6 +36,12 @@ class ModelIndex {
   void ServiceAdded(const std::string& node, const std::string& service);
   void IncidentsChanged() { revisions_.incidents = ++last_revision_; }
   void DeploymentsChanged() { revisions_.deployments = ++last_revision_; }
+  // An event id became known (Model::event_ids); kept until ClearNewIds,
+  // for the event-ids log. An id taken back by the window and added again
+  // is listed twice, which the log does not mind.
+  void IdAdded(const std::string& id) { new_ids_.push_back(id); }
+  const std::vector<std::string>& new_ids() const { return new_ids_; }
+  void ClearNewIds() { new_ids_.clear(); }
 
   const HistoryRevisions& revisions() const { return revisions_; }
 
@@ -43,6 +49,7 @@ class ModelIndex {
   StringMap<std::vector<std::string>> nodes_by_service_;
   HistoryRevisions revisions_;
   uint64_t last_revision_ = 0;
+  std::vector<std::string> new_ids_;
 };
 
 }  // namespace hlo

@@ -4,6 +4,7 @@
 #include <system_error>
 
 #include "observer/atomic_file.h"
+#include "observer/event_id_log.h"
 #include "observer/line_parser_pipeline.h"
 #include "observer/world_serializer.h"
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr char kCheckpointName[] = "observer_checkpoint.json";
 constexpr char kRejectedLogName[] = "rejected-events.jsonl";
+constexpr char kEventIdLogName[] = "event-ids.log";
 
 }  // namespace
 }  // namespace detail
@@ -48,6 +50,7 @@ bool Observer::Open(std::string* error) {
   // big as the file it was replacing, so they must not pile up.
   env_->RemoveLeftoverTemporaries(state_dir_ / detail::kCheckpointName);
   env_->RemoveLeftoverTemporaries(state_dir_ / detail::kRejectedLogName);
+  env_->RemoveLeftoverTemporaries(state_dir_ / detail::kEventIdLogName);
   for (std::string_view name : kWorldFileNames) env_->RemoveLeftoverTemporaries(world_dir_ / name);
   const std::filesystem::path path = state_dir_ / detail::kCheckpointName;
   if (!env_->Exists(path)) {
@@ -79,12 +82,20 @@ bool Observer::Open(std::string* error) {
     ScheduleReplay("world files do not match the checkpoint", "checkpoint", /*count=*/true);
     return true;
   }
+  if (!LoadEventIdLog(*env_, state_dir_ / detail::kEventIdLogName, checkpoint_.event_ids,
+                      &checkpoint_.model.event_ids, &why)) {
+    notices_.push_back(why + "; rebuilding from all event files");
+    ScheduleReplay("the event-ids log does not match the checkpoint", "checkpoint", true);
+    return true;
+  }
   // Unknown to this process's writer: the first commit writes every file.
   index_.Reset(checkpoint_.model);
+  index_.ClearNewIds();
   Checkpoint::Window window = std::move(checkpoint_.window);
   checkpoint_.window = {};
   if (!timeline_.Restore(checkpoint_.model, index_, context_, std::move(window.floor),
-                         std::move(window.events), window.before, window.absent)) {
+                         std::move(window.events), window.before, window.absent,
+                         window.added_ids)) {
     notices_.push_back("the checkpoint's lateness window does not rebuild its model; "
                        "rebuilding from all event files");
     ScheduleReplay("the checkpoint's lateness window does not match", "checkpoint", true);
@@ -119,6 +130,8 @@ void Observer::ScheduleReplay(const std::string& reason, const std::string& labe
   history_.reset();
   rewrite_rejected_log_ = true;
   pending_rejected_.clear();
+  rewrite_event_ids_ = true;
+  index_.ClearNewIds();
 }
 
 std::chrono::steady_clock::time_point Observer::SteadyNow() const { return env_->SteadyNow(); }
@@ -427,6 +440,13 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
   }
   rewrite_rejected_log_ = false;
   pending_rejected_.clear();
+  if (!WriteEventIdLog(*env_, state_dir_ / detail::kEventIdLogName, rewrite_event_ids_,
+                       checkpoint_.model.event_ids, index_.new_ids(), checkpoint_.event_ids,
+                       error)) {
+    return false;
+  }
+  rewrite_event_ids_ = false;
+  index_.ClearNewIds();
 
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.
@@ -441,6 +461,7 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
   for (const TimedEvent* e : window.events) checkpoint_.window.events.push_back(*e);
   checkpoint_.window.before = std::move(window.before);
   checkpoint_.window.absent = std::move(window.absent);
+  checkpoint_.window.added_ids = std::move(window.added_ids);
   return env_->WriteFileAtomic(state_dir_ / detail::kCheckpointName, SerializeCheckpoint(checkpoint_),
                          error);
 }

@@ -154,6 +154,7 @@ class Observer {
   bool replay_pending_ = false;
   std::string replay_reason_;
   bool rewrite_rejected_log_ = false;        // the log is rewritten after a replay
+  bool rewrite_event_ids_ = false;           // event-ids.log too
   std::vector<RejectedEvent> pending_rejected_;  // not yet written
   std::vector<std::string> notices_;
   bool skip_unchanged_history_ = false;

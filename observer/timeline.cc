@@ -92,7 +92,7 @@ size_t Timeline::ApproximateBytes() const {
   for (const Entry& e : entries_) {
     bytes += sizeof(Entry) + e.timed.key.file.size() + e.undo.ApproximateBytes() +
              e.timed.event.node.size() + e.timed.event.service.size() +
-             e.timed.event.correlation_id.size();
+             e.timed.event.correlation_id.size() + e.timed.event.id.size();
   }
   return bytes;
 }
@@ -103,6 +103,7 @@ Timeline::Saved Timeline::Save(const Model& model) const {
   std::set<std::pair<UndoStep::Kind, std::string>> seen;
   for (const Entry& e : entries_) {
     s.events.push_back(&e.timed);
+    if (!e.undo.added_id().empty()) s.added_ids.push_back(e.undo.added_id());
     for (const UndoStep::Saved& saved : e.undo.saved()) {
       if (!seen.emplace(saved.kind, saved.key).second) continue;
       if (std::holds_alternative<std::monostate>(saved.prior)) {
@@ -128,7 +129,8 @@ Timeline::Saved Timeline::Save(const Model& model) const {
 bool Timeline::Restore(Model& model, ModelIndex& index, const ApplyContext& context,
                        std::optional<OrderKey> floor, std::vector<TimedEvent> events,
                        const Model& before,
-                       const std::vector<std::pair<UndoStep::Kind, std::string>>& absent) {
+                       const std::vector<std::pair<UndoStep::Kind, std::string>>& absent,
+                       const std::vector<std::string>& added_ids) {
   Clear();
   floor_ = std::move(floor);
   // What the window's events must rebuild, to check them against.
@@ -149,6 +151,10 @@ bool Timeline::Restore(Model& model, ModelIndex& index, const ApplyContext& cont
   const auto want_incidents = detail::StatesOf(model.incidents, incidents);
   const auto want_deployments = detail::StatesOf(model.deployments, deployments);
   const Counters want_counters = model.counters;
+  const size_t want_ids = model.event_ids.size();
+  for (const std::string& id : added_ids) {
+    if (model.event_ids.erase(id) == 0) return false;  // not the model this window was saved from
+  }
   const size_t sizes[] = {model.nodes.size(), model.services.size(), model.incidents.size(),
                           model.deployments.size()};
 
@@ -171,7 +177,8 @@ bool Timeline::Restore(Model& model, ModelIndex& index, const ApplyContext& cont
   const size_t after[] = {model.nodes.size(), model.services.size(), model.incidents.size(),
                           model.deployments.size()};
   return std::equal(std::begin(sizes), std::end(sizes), std::begin(after)) &&
-         want_counters == model.counters && want_nodes == detail::StatesOf(model.nodes, nodes) &&
+         want_counters == model.counters && want_ids == model.event_ids.size() &&
+         want_nodes == detail::StatesOf(model.nodes, nodes) &&
          want_services == detail::StatesOf(model.services, services) &&
          want_incidents == detail::StatesOf(model.incidents, incidents) &&
          want_deployments == detail::StatesOf(model.deployments, deployments);

@@ -74,6 +74,7 @@ class Timeline {
     std::vector<const TimedEvent*> events;
     Model before;  // only the touched entries, and the counters
     std::vector<std::pair<UndoStep::Kind, std::string>> absent;
+    std::vector<std::string> added_ids;  // ids the window's events added to event_ids
   };
   Saved Save(const Model& model) const;
 
@@ -82,7 +83,8 @@ class Timeline {
   // rebuilds the undo steps. false when the result is not `model` again.
   bool Restore(Model& model, ModelIndex& index, const ApplyContext& context,
                std::optional<OrderKey> floor, std::vector<TimedEvent> events, const Model& before,
-               const std::vector<std::pair<UndoStep::Kind, std::string>>& absent);
+               const std::vector<std::pair<UndoStep::Kind, std::string>>& absent,
+               const std::vector<std::string>& added_ids);
 
  private:
   struct Entry {

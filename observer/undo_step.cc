@@ -64,6 +64,7 @@ void UndoStep::SaveCounters(const Model& model, std::string_view type) {
 }
 
 void UncountEvent(Counters& counters, const UndoStep& step) {
+  if (step.duplicate()) --counters.events_duplicate;
   if (step.type().empty()) return;
   --counters.events_processed;
   detail::Decrement(counters.processed_by_type, std::string(step.type()));
@@ -93,6 +94,7 @@ bool UndoStep::Undo(Model& model) const {
         break;
     }
   }
+  if (!added_id_.empty()) model.event_ids.erase(added_id_);
   UncountEvent(model.counters, *this);
   return removed;
 }
@@ -101,7 +103,7 @@ size_t UndoStep::ApproximateBytes() const {
   // Sizes, not capacities: the figure must not depend on how the strings
   // were built (a window restored from the checkpoint weighs what the one
   // that was saved did).
-  size_t bytes = sizeof(*this) + saved_.size() * sizeof(Saved);
+  size_t bytes = sizeof(*this) + saved_.size() * sizeof(Saved) + added_id_.size();
   for (const Saved& s : saved_) {
     bytes += s.key.size();
     if (const auto* i = std::get_if<IncidentState>(&s.prior)) {

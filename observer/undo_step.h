@@ -27,6 +27,10 @@ class UndoStep {
   void SaveCounters(const Model& model, std::string_view type);
   // deployments_finished[key] is about to be incremented.
   void SaveFinished(std::pair<std::string, std::string> key) { finished_ = std::move(key); }
+  // The event's id is about to be remembered (it was not before).
+  void SaveId(const std::string& id) { added_id_ = id; }
+  // The event is a duplicate: events_duplicate is about to be incremented.
+  void SaveDuplicate() { duplicate_ = true; }
 
   // Puts back what was saved. Returns true when a service entry that Apply
   // created was removed (a ModelIndex of the model must then be Reset).
@@ -44,6 +48,8 @@ class UndoStep {
   std::string_view type() const { return type_; }
   const std::optional<Timestamp>& previous_last_event_at() const { return last_event_at_; }
   const std::optional<std::pair<std::string, std::string>>& finished() const { return finished_; }
+  const std::string& added_id() const { return added_id_; }  // "" when none
+  bool duplicate() const { return duplicate_; }
 
   // Rough heap bytes held, for the window's memory figure.
   size_t ApproximateBytes() const;
@@ -53,6 +59,8 @@ class UndoStep {
   std::string_view type_;  // EventTypeName's static text; empty: nothing counted
   std::optional<Timestamp> last_event_at_;
   std::optional<std::pair<std::string, std::string>> finished_;
+  std::string added_id_;
+  bool duplicate_ = false;
 };
 
 // Takes one event's counting back from `counters` (the inverse of Apply's).

@@ -35,6 +35,7 @@ class Ev {
   Ev& Node(std::string v) { event_.node = std::move(v); return *this; }
   Ev& Service(std::string v) { event_.service = std::move(v); return *this; }
   Ev& Corr(std::string v) { event_.correlation_id = std::move(v); return *this; }
+  Ev& Id(std::string v) { event_.id = std::move(v); return *this; }
   Ev& Sev(Severity v) { event_.severity = v; return *this; }
   Ev& Stage(std::string v) { event_.stage = std::move(v); return *this; }
   Ev& Diag(std::vector<std::string> v) { event_.diagnostics = std::move(v); return *this; }

@@ -33,6 +33,9 @@ std::vector<TimedEvent> RandomEvents(std::mt19937_64& rng, size_t n) {
     e.Service(services[rng() % 2]).Corr("d-" + std::to_string(rng() % 4)).Stage("pull");
     if (rng() % 3 == 0) e.Sev(static_cast<Severity>(rng() % 4));
     if (rng() % 5 == 0) e.Diag({"x.log"});
+    // Some carry ids, a few of them the same: duplicates the window must
+    // tell apart by processing order.
+    if (rng() % 3 == 0) e.Id("id-" + std::to_string(rng() % (n / 4 + 1)));
     Event event = e.event();
     // Shapes Apply would never be given are rejected by the parser first.
     if (event.type == EventType::kHealthcheckPassed || event.type == EventType::kHealthcheckFailed ||
@@ -127,7 +130,7 @@ TEST(TimelineTest, SavedWindowRestoresTheSameModelAndKeepsFolding) {
   ModelIndex reloaded_index;
   Timeline restored(Duration{1'000'000'000'000});
   ASSERT_TRUE(restored.Restore(reloaded, reloaded_index, kContext, saved.floor, std::move(kept),
-                               saved.before, saved.absent));
+                               saved.before, saved.absent, saved.added_ids));
   EXPECT_EQ(reloaded, model);
   for (TimedEvent& e : later) {
     std::vector<TimedEvent> one;
@@ -152,7 +155,7 @@ TEST(TimelineTest, RestoreRefusesAWindowThatDoesNotRebuildTheModel) {
   kept.pop_back();  // one event short
   Timeline restored;
   EXPECT_FALSE(restored.Restore(model, index, kContext, saved.floor, std::move(kept), saved.before,
-                                saved.absent));
+                                saved.absent, saved.added_ids));
 }
 
 TEST(TimelineTest, UndoPutsBackEveryEntryAnEventTouched) {
