@@ -32,6 +32,7 @@ packages=(
   prometheus              # promtool and prometheus, for integration tests
   prometheus-alertmanager # amtool
   curl python3
+  chromium chromium-driver python3-selenium  # the status page's browser test (tests/browser)
   dpkg-dev file           # dpkg-shlibdeps (needs file), for the .deb's dependencies
   systemd                 # systemd-analyze verify, for the unit's test
   wrk time                # load generator and GNU time, for bench/

@@ -127,6 +127,7 @@
   function duration(seconds) {
     if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
     const s = Math.abs(seconds);
+    if (s < 1) return `${Math.round(s * 1000)} ms`;
     if (s < 60) return `${Number(s.toFixed(s < 10 ? 1 : 0))} s`;
     if (s < 3600) {
       const m = Math.floor(s / 60), r = Math.round(s % 60);
@@ -140,11 +141,17 @@
     return hours ? `${d} d ${hours} h` : `${d} d`;
   }
 
+  // "just now", "42 s ago", "6 min ago", "2 h 5 min ago", "3 d 4 h ago":
+  // no seconds once it is minutes, so a glance reads it.
   function ageText(ms) {
     const seconds = (Date.now() - ms) / 1000;
-    if (seconds < -5) return `in ${duration(-seconds)}`;
+    if (seconds < -5) return `in ${duration(coarse(-seconds))}`;
     if (seconds < 5) return 'just now';
-    return `${duration(Math.round(seconds))} ago`;
+    return `${duration(coarse(seconds))} ago`;
+  }
+
+  function coarse(seconds) {
+    return seconds < 60 ? Math.round(seconds) : Math.floor(seconds / 60) * 60;
   }
 
   // A <time> that says how long ago `iso` was, the exact time in its title;

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""The status page at / in a real headless Chromium, against the real daemon.
+
+Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
+
+1. Copies examples/homelab to a temporary folder with every event and
+   stage-marker time moved forward by the same amount, so that the example's
+   "now" (2026-05-13T09:00:00Z) is the wall clock's now: the page then shows
+   the example as a live homelab (nodes seen minutes ago) and an event stamped
+   now lands after every other one. Starts `BINARY run --root COPY
+   --inventory COPY --web.listen-address 127.0.0.1:PORT` and waits for
+   /readyz.
+2. Opens / in Debian's headless Chromium (chromium + chromium-driver, driven
+   by python3-selenium) with the browser console and the network recorded.
+3. Asserts:
+   - the page loads with no console error, no Content-Security-Policy
+     violation, no failed (>= 400) response, and no request to any origin but
+     the daemon's; / is served with a Content-Security-Policy;
+   - every open incident of world/incidents.json is shown, by id, under
+     "Open incidents";
+   - a service_unhealthy event for a new node/service, appended to a file in
+     events/ with the time now, shows up on the page (its open incident, its
+     service and its node) within 2 s of the append, without a reload (a
+     marker set on window survives);
+   - at 390 px wide there is no horizontal scroll and the open incidents are
+     visible;
+   - after SIGTERM to the daemon the page says it is stale and stays up with
+     its data.
+4. Writes screenshots (desktop, 390 px, and the stale state) to OUTPUT_DIR
+   and prints their paths.
+
+Exit 0 on success, 1 on failure, 77 (skip) when chromium, chromedriver or
+python3-selenium is missing (Debian: apt-get install chromium chromium-driver
+python3-selenium; see scripts/setup.sh). Set $CHROMIUM / $CHROMEDRIVER to
+use other binaries.
+"""
+import datetime
+import json
+import os
+import pathlib
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+EXAMPLE_NOW = datetime.datetime(2026, 5, 13, 9, 0, 0, tzinfo=datetime.timezone.utc)
+LIVE_DEADLINE_S = 2.0      # the issue's bound: appended event visible on the page
+LOAD_DEADLINE_S = 15.0
+STALE_DEADLINE_S = 10.0
+NEW_NODE = "browser-test-node"
+NEW_SERVICE = "browser-test-svc"
+DESKTOP = (1280, 900)
+PHONE_WIDTH = 390
+PHONE_HEIGHT = 844
+TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+# Collects Content-Security-Policy violations from the first script on, before
+# the page's own: CSP reports them as events, not always as console errors.
+CSP_PROBE = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}` +
+                              ` at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def skip(message):
+    print(f"SKIP: {message}")
+    return 77
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=5):
+    """(status, headers, body) or (None, {}, error text)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as e:
+        return None, {}, str(e)
+
+
+def tail(path, lines=40):
+    try:
+        return "\n".join(pathlib.Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def rfc3339(dt):
+    return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def shift_times(text, delta):
+    """Every RFC 3339 'T' timestamp in text moved by delta, in its own offset
+    and with its own fraction; anything else (the example's deliberately bad
+    timestamps) left as it is."""
+    def repl(m):
+        base = datetime.datetime.fromisoformat(m.group(1) + (
+            "+00:00" if m.group(3) == "Z" else m.group(3)))
+        return (base + delta).strftime("%Y-%m-%dT%H:%M:%S") + (m.group(2) or "") + m.group(3)
+    return TIMESTAMP.sub(repl, text)
+
+
+def copy_example(source, root, delta):
+    shutil.copytree(source / "examples" / "homelab", root, symlinks=True)
+    for generated in ("world", "state/observer_checkpoint.json", "state/rejected-events.jsonl"):
+        p = root / generated
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+    for folder in (root / "events", root / "state" / "stages"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                stat = path.stat()
+                path.write_bytes(shift_times(path.read_bytes().decode("utf-8", "surrogateescape"),
+                                             delta).encode("utf-8", "surrogateescape"))
+                os.utime(path, (stat.st_atime + delta.total_seconds(),
+                                stat.st_mtime + delta.total_seconds()))
+
+
+class Failures:
+    def __init__(self, log):
+        self.items = []
+        self.log = log
+
+    def check(self, ok, message):
+        if ok:
+            self.log(f"ok: {message}")
+        else:
+            self.log(f"FAIL: {message}")
+            self.items.append(message)
+        return ok
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(f"usage: {argv[0]} BINARY SOURCE_DIR OUTPUT_DIR", file=sys.stderr)
+        return 2
+    binary = pathlib.Path(argv[1]).resolve()
+    source = pathlib.Path(argv[2]).resolve()
+    output = pathlib.Path(argv[3]).resolve()
+
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    chromedriver = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        return skip(f"python3-selenium is not importable by {sys.executable} "
+                    "(Debian: apt-get install python3-selenium, then run with /usr/bin/python3)")
+    if not os.access(chromium, os.X_OK):
+        return skip(f"no Chromium at {chromium} (Debian: apt-get install chromium; or set $CHROMIUM)")
+    if not os.access(chromedriver, os.X_OK):
+        return skip(f"no chromedriver at {chromedriver} (Debian: apt-get install chromium-driver; "
+                    "or set $CHROMEDRIVER)")
+    if not binary.is_file():
+        print(f"FAIL: no program at {binary}")
+        return 1
+
+    started = time.monotonic()
+
+    def log(message):
+        print(f"[{time.monotonic() - started:5.2f}s] {message}", flush=True)
+
+    failures = Failures(log)
+    output.mkdir(parents=True, exist_ok=True)
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="hlo-browser-"))
+    root = scratch / "homelab"
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    copy_example(source, root, now - EXAMPLE_NOW)
+    log(f"example copied to {root}, times moved by {now - EXAMPLE_NOW}")
+
+    observer = driver = None
+    observer_log = scratch / "observer.log"
+    try:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with open(observer_log, "wb") as out:
+            observer = subprocess.Popen(
+                [str(binary), "run", "--root", str(root), "--inventory", str(root),
+                 "--web.listen-address", f"127.0.0.1:{port}"],
+                stdout=out, stderr=subprocess.STDOUT)
+        while True:
+            status, _, _ = http_get(f"{base}/readyz", timeout=1)
+            if status == 200:
+                break
+            if observer.poll() is not None:
+                print(f"FAIL: homelab-observer exited with {observer.returncode}:\n{tail(observer_log)}")
+                return 1
+            if time.monotonic() - started > 15:
+                print(f"FAIL: /readyz not 200 after 15 s:\n{tail(observer_log)}")
+                return 1
+            time.sleep(0.1)
+        log(f"homelab-observer ready at {base}")
+
+        status, headers, body = http_get(f"{base}/")
+        csp = {k.lower(): v for k, v in headers.items()}.get("content-security-policy", "")
+        failures.check(status == 200 and "text/html" in headers.get("Content-Type", ""),
+                       f"GET / is the page (HTTP {status}, {headers.get('Content-Type')})")
+        failures.check("script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp,
+                       f"GET / sets a strict Content-Security-Policy ({csp or 'none'})")
+
+        incidents = json.loads((root / "world" / "incidents.json").read_text())
+        open_ids = sorted(i for i, inc in incidents.items() if inc["status"] == "active")
+        if not failures.check(open_ids, f"the example has open incidents: {open_ids}"):
+            return 1
+
+        options = Options()
+        options.binary_location = chromium
+        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                    "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-default-apps", "--lang=en-US",
+                    f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+        driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_PROBE})
+        log(f"Chromium {driver.capabilities.get('browserVersion')} started")
+
+        driver.get(f"{base}/")
+        loaded = wait_for(lambda: driver.execute_script(
+            "return document.body.dataset.loaded === 'true' && document.body.dataset.connection === 'live'"),
+            LOAD_DEADLINE_S)
+        failures.check(loaded, "the page loads every endpoint and says it is live "
+                               f"(connection: {driver.execute_script('return document.body.dataset.connection')})")
+
+        # The example's open incidents, by id, under "Open incidents".
+        shown = driver.execute_script(
+            "return [...document.querySelectorAll('#incidents-open [data-incident-id]')]"
+            ".map((e) => e.dataset.incidentId)")
+        for incident_id in open_ids:
+            card = driver.execute_script(
+                "return [...document.querySelectorAll('#incidents-open [data-incident-id]')]"
+                ".find((e) => e.dataset.incidentId === arguments[0]) || null", incident_id)
+            failures.check(card is not None and card.is_displayed() and incident_id in card.text,
+                           f"open incident {incident_id} is shown (page shows {shown})")
+            if card is not None:
+                inc = incidents[incident_id]
+                failures.check(inc["service"] in card.text and inc["node"] in card.text
+                               and inc["severity"] in card.text,
+                               f"its card names {inc['service']}, {inc['node']} and {inc['severity']}")
+
+        # Live: an event appended now shows up without a reload.
+        marker = secrets.token_hex(8)
+        driver.execute_script("window.__hloMarker = arguments[0];", marker)
+        event = {"timestamp": rfc3339(datetime.datetime.now(datetime.timezone.utc)),
+                 "type": "service_unhealthy", "node": NEW_NODE, "service": NEW_SERVICE,
+                 "severity": "critical", "message": "appended by the browser test"}
+        with open(root / "events" / "zz-browser-test.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(event) + "\n")
+        appended = time.monotonic()
+        seen = wait_for(lambda: driver.execute_script("""
+            const incident = [...document.querySelectorAll('#incidents-open [data-incident-id]')]
+              .some((e) => e.dataset.incidentId.endsWith(arguments[0]));
+            const service = document.querySelector(`#services [data-service="${arguments[1]}"]`);
+            const node = document.querySelector(`#nodes [data-node="${arguments[2]}"]`);
+            return incident && service !== null && node !== null;
+            """, f"-{NEW_NODE}-{NEW_SERVICE}", f"{NEW_NODE}/{NEW_SERVICE}", NEW_NODE),
+            LIVE_DEADLINE_S + 3, interval=0.02)
+        elapsed = time.monotonic() - appended
+        failures.check(seen and elapsed <= LIVE_DEADLINE_S,
+                       f"the appended event's incident, service and node are on the page "
+                       f"{elapsed:.3f} s after the append (bound {LIVE_DEADLINE_S} s)")
+        failures.check(driver.execute_script("return window.__hloMarker") == marker,
+                       "without a reload (the window's marker survived)")
+        failures.check(driver.execute_script("return document.body.dataset.connection") == "live",
+                       "the page still says live")
+
+        # Console, CSP and network, for everything so far.
+        time.sleep(0.3)
+        check_console_and_network(driver, base, failures)
+
+        shots = []
+        shots.append(full_page_screenshot(driver, output / "status-page-desktop.png", DESKTOP[0]))
+
+        # 390 px: no horizontal scroll, the incidents visible.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "deviceScaleFactor": 1, "mobile": True})
+        time.sleep(0.3)
+        scroll_width, inner_width = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        failures.check(inner_width == PHONE_WIDTH and scroll_width <= inner_width,
+                       f"no horizontal scroll at {PHONE_WIDTH} px (scrollWidth {scroll_width}, "
+                       f"innerWidth {inner_width})")
+        rects = driver.execute_script("""
+            return [...document.querySelectorAll('#incidents-open [data-incident-id]')].map((e) => {
+              const r = e.getBoundingClientRect();
+              return [e.dataset.incidentId, r.left, r.right, r.width, r.height];
+            });""")
+        for incident_id in open_ids:
+            rect = next((r for r in rects if r[0] == incident_id), None)
+            failures.check(rect is not None and rect[1] >= 0 and rect[2] <= inner_width and rect[4] > 0,
+                           f"open incident {incident_id} is inside the {PHONE_WIDTH} px viewport ({rect})")
+        driver.save_screenshot(str(output / "status-page-390px.png"))
+        shots.append(output / "status-page-390px.png")
+        shots.append(full_page_screenshot(driver, output / "status-page-390px-full.png", PHONE_WIDTH,
+                                          mobile=True))
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.set_window_size(*DESKTOP)
+
+        # The daemon stops: the page says stale and keeps its data.
+        observer.send_signal(signal.SIGTERM)
+        try:
+            rc = observer.wait(timeout=10)
+            failures.check(rc == 0, f"homelab-observer stopped on SIGTERM with exit code {rc}")
+        except subprocess.TimeoutExpired:
+            failures.check(False, "homelab-observer stopped within 10 s of SIGTERM")
+            observer.kill()
+            observer.wait(timeout=5)
+        stopped = time.monotonic()
+        stale = wait_for(lambda: driver.execute_script(
+            "return document.body.dataset.connection === 'stale' && "
+            "/stale/i.test(document.getElementById('connection').textContent)"), STALE_DEADLINE_S)
+        text = driver.execute_script("return document.getElementById('connection').textContent.trim()")
+        failures.check(stale, f"the page says stale {time.monotonic() - stopped:.2f} s after the stop: {text!r}")
+        still = driver.execute_script(
+            "return document.querySelectorAll('#incidents-open [data-incident-id]').length")
+        failures.check(driver.execute_script("return window.__hloMarker") == marker and still >= len(open_ids),
+                       f"the page stayed up with its data ({still} open incidents still shown)")
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(output / "status-page-stale.png"))
+        shots.append(output / "status-page-stale.png")
+
+        for shot in shots:
+            print(f"screenshot: {shot}")
+    except Exception as e:  # a broken driver or page: report it as a failure with the logs
+        failures.check(False, f"{type(e).__name__}: {e}")
+    finally:
+        if driver is not None:
+            try:
+                driver.quit()
+            except Exception:
+                pass
+        if observer is not None and observer.poll() is None:
+            observer.send_signal(signal.SIGTERM)
+            try:
+                observer.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                observer.kill()
+                observer.wait(timeout=5)
+
+    if failures.items:
+        print(f"\nhomelab-observer log ({observer_log}):\n{tail(observer_log)}")
+        print(f"\nFAIL: {len(failures.items)} check(s) failed in {time.monotonic() - started:.1f} s:")
+        for item in failures.items:
+            print(f"  - {item}")
+        print(f"(scratch kept in {scratch})")
+        return 1
+    shutil.rmtree(scratch, ignore_errors=True)
+    print(f"PASS in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def wait_for(predicate, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return True
+        except Exception:  # the page is between renders; ask again
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+
+
+def check_console_and_network(driver, base, failures):
+    origin = urllib.parse.urlsplit(base)
+    errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    failures.check(not errors, "no console errors" + "".join(
+        f"\n      {e.get('message')}" for e in errors))
+    violations = driver.execute_script("return window.__cspViolations || []")
+    failures.check(not violations, "no Content-Security-Policy violations" + "".join(
+        f"\n      {v}" for v in violations))
+    outside, failed, requests = [], [], 0
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            url = params.get("request", {}).get("url", "")
+            requests += 1
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme == "data":
+                continue
+            if (parts.scheme, parts.hostname, parts.port) != (origin.scheme, origin.hostname, origin.port):
+                outside.append(url)
+        elif message.get("method") == "Network.responseReceived":
+            response = params.get("response", {})
+            if response.get("status", 0) >= 400:
+                failed.append(f"{response.get('status')} {response.get('url')}")
+    failures.check(requests > 0 and not outside,
+                   f"all {requests} requests went to {base} only" + "".join(f"\n      {u}" for u in outside))
+    failures.check(not failed, "no failed responses" + "".join(f"\n      {f}" for f in failed))
+
+
+def full_page_screenshot(driver, path, width, mobile=False):
+    """The whole page, not only the viewport, at `width` CSS pixels."""
+    height = driver.execute_script(
+        "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+    time.sleep(0.3)
+    driver.save_screenshot(str(path))
+    if mobile:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": PHONE_HEIGHT, "deviceScaleFactor": 1, "mobile": True})
+    else:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
