@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 
 namespace hlo {
 namespace detail {
@@ -11,7 +12,25 @@ struct FlagSpec {
   // Which commands take it; common flags are taken by all.
   bool once = true, run = true, validate = true;
   std::function<std::string(Config&, const std::string&)> set;  // "" or an error
+  bool send = false;       // taken by send (whose flags no other command takes)
+  bool is_switch = false;  // takes no value: `--flag` means "true" (or --flag=true|false)
 };
+
+// A send flag (send_options.h).
+FlagSpec SendFlag(std::function<std::string(SendOptions&, const std::string&)> set,
+                  bool is_switch = false) {
+  return {false, false, false,
+          [set](Config& c, const std::string& v) { return set(c.send, v); }, true, is_switch};
+}
+
+// A positive count for --retries and --batch.*; nullopt when it is not one.
+std::optional<long long> Count(const std::string& v, long long min) {
+  if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const long long n = std::stoll(v);
+  return n >= min ? std::optional<long long>(n) : std::nullopt;
+}
 
 const std::map<std::string, FlagSpec>& Flags() {
   static const std::map<std::string, FlagSpec> flags = {
@@ -85,6 +104,64 @@ const std::map<std::string, FlagSpec>& Flags() {
          c.poll_interval = *d;
          return std::string();
        }}},
+      {"--url", SendFlag([](SendOptions& s, const std::string& v) {
+         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+           return "--url " + v + ": expected http://HOST:PORT[/api/v1/events] or https://...";
+         }
+         s.url = v;
+         return std::string();
+       })},
+      {"--user", SendFlag([](SendOptions& s, const std::string& v) {
+         if (v.empty() || v.find(':') != std::string::npos) {
+           return "--user " + v + ": a basic-auth user name without ':'";
+         }
+         s.user = v;
+         return std::string();
+       })},
+      {"--password-file", SendFlag([](SendOptions& s, const std::string& v) {
+         if (v.empty()) return std::string("--password-file needs a path");
+         s.password_file = v;
+         return std::string();
+       })},
+      {"--ca-file", SendFlag([](SendOptions& s, const std::string& v) {
+         if (v.empty()) return std::string("--ca-file needs a path");
+         s.ca_file = v;
+         return std::string();
+       })},
+      {"--spool", SendFlag([](SendOptions& s, const std::string& v) {
+         if (v.empty()) return std::string("--spool needs a folder");
+         s.spool = v;
+         return std::string();
+       })},
+      {"--timeout", SendFlag([](SendOptions& s, const std::string& v) {
+         auto d = ParseDuration(v);
+         if (!d || d->nanos < 1'000'000) return "--timeout " + v + ": not a duration like 10s, 1m";
+         s.timeout = std::chrono::milliseconds(d->nanos / 1'000'000);
+         return std::string();
+       })},
+      {"--retries", SendFlag([](SendOptions& s, const std::string& v) {
+         auto n = Count(v, 0);
+         if (!n || *n > 1000) return "--retries " + v + ": expected a number from 0 to 1000";
+         s.retries = static_cast<int>(*n);
+         return std::string();
+       })},
+      {"--batch.max-events", SendFlag([](SendOptions& s, const std::string& v) {
+         auto n = Count(v, 1);
+         if (!n) return "--batch.max-events " + v + ": expected a positive number";
+         s.batch_events = static_cast<size_t>(*n);
+         return std::string();
+       })},
+      {"--batch.max-bytes", SendFlag([](SendOptions& s, const std::string& v) {
+         auto n = Count(v, 1);
+         if (!n) return "--batch.max-bytes " + v + ": expected a positive number of bytes";
+         s.batch_bytes = static_cast<size_t>(*n);
+         return std::string();
+       })},
+      {"--drain-only", SendFlag([](SendOptions& s, const std::string& v) {
+         if (v != "true" && v != "false") return "--drain-only=" + v + ": expected true or false";
+         s.drain_only = v == "true";
+         return std::string();
+       }, /*is_switch=*/true)},
   };
   return flags;
 }
@@ -94,6 +171,7 @@ bool Takes(const FlagSpec& spec, Command command) {
     case Command::kOnce: return spec.once;
     case Command::kRun: return spec.run;
     case Command::kValidate: return spec.validate;
+    case Command::kSend: return spec.send;
   }
   return false;
 }
@@ -103,6 +181,7 @@ const char* CommandName(Command c) {
     case Command::kOnce: return "once";
     case Command::kRun: return "run";
     case Command::kValidate: return "validate";
+    case Command::kSend: return "send";
   }
   return "?";
 }
@@ -123,6 +202,9 @@ Commands:
              serve HTTP until SIGTERM/SIGINT
   validate   check the inventory and every event file without writing;
              prints FILE:LINE: reason per problem (exit 1 if any invalid)
+  send       post events (a JSON object, an array or NDJSON, from FILE or
+             stdin) to a running observer's POST /api/v1/events (exit 0 all
+             accepted or duplicates, 1 some rejected or not delivered, 2 usage)
 
 Flags (all commands):
   --root DIR                 homelab folder (default /opt/homelab)
@@ -147,6 +229,18 @@ run:
   --watch.poll-interval DUR  polling period and inotify safety net (default 1s)
   --events.replay-min-interval DUR
                              at most one replay for late events per DUR (default 30s)
+send [FILE|-] (only these flags):
+  --url URL                  the observer, e.g. http://observer:9847 (the path
+                             /api/v1/events is appended when missing)
+  --user U --password-file F basic auth; the password is the file's first line
+  --ca-file PEM              verify the observer's certificate with these CAs
+  --spool DIR                append the events to DIR first (fsync), then
+                             drain it; without FILE, only drain
+  --drain-only               with --spool: read no input, only drain
+  --timeout DUR              per request (default 30s)
+  --retries N                per batch, with exponential backoff (default 8)
+  --batch.max-events N       events per POST (default 1000)
+  --batch.max-bytes N        bytes per POST (default 1048576)
 
   --help, --version
 )";
@@ -166,6 +260,8 @@ CliResult ParseCommandLine(const std::vector<std::string>& args) {
       if (detail::Flags().count(name) == 0) return UsageError{"unknown flag " + name};
       if (eq != std::string::npos) {
         flags.emplace_back(name, arg.substr(eq + 1));
+      } else if (detail::Flags().at(name).is_switch) {
+        flags.emplace_back(name, "true");
       } else if (i + 1 < args.size()) {
         flags.emplace_back(name, args[++i]);
       } else {
@@ -173,14 +269,19 @@ CliResult ParseCommandLine(const std::vector<std::string>& args) {
       }
       continue;
     }
+    if (have_command && config.command == Command::kSend && !config.send.input) {
+      config.send.input = arg;  // FILE or "-"
+      continue;
+    }
     if (have_command) return UsageError{"unexpected argument " + arg};
     if (arg == "once") config.command = Command::kOnce;
     else if (arg == "run") config.command = Command::kRun;
     else if (arg == "validate") config.command = Command::kValidate;
+    else if (arg == "send") config.command = Command::kSend;
     else return UsageError{"unknown command " + arg};
     have_command = true;
   }
-  if (!have_command) return UsageError{"no command given (once, run or validate)"};
+  if (!have_command) return UsageError{"no command given (once, run, validate or send)"};
   for (const auto& [name, value] : flags) {
     const detail::FlagSpec& spec = detail::Flags().at(name);
     if (!detail::Takes(spec, config.command)) {
@@ -188,6 +289,18 @@ CliResult ParseCommandLine(const std::vector<std::string>& args) {
                         detail::CommandName(config.command)};
     }
     if (std::string err = spec.set(config, value); !err.empty()) return UsageError{err};
+  }
+  if (config.command == Command::kSend) {
+    if (config.send.url.empty()) return UsageError{"send needs --url"};
+    if (!config.send.user.empty() && !config.send.password_file) {
+      return UsageError{"--user needs --password-file (a password is never a flag value)"};
+    }
+    if (config.send.password_file && config.send.user.empty()) {
+      return UsageError{"--password-file needs --user"};
+    }
+    if (config.send.drain_only && (!config.send.spool || config.send.input)) {
+      return UsageError{"--drain-only needs --spool and no FILE"};
+    }
   }
   return config;
 }

@@ -6,11 +6,12 @@
 #include <optional>
 #include <string>
 
+#include "exporter/send_options.h"
 #include "observer/timestamp.h"
 
 namespace hlo {
 
-enum class Command { kOnce, kRun, kValidate };
+enum class Command { kOnce, kRun, kValidate, kSend };
 
 struct Config {
   Command command = Command::kOnce;
@@ -43,6 +44,8 @@ struct Config {
   // run --events.replay-min-interval: replays for late events are coalesced
   // to at most one per this long. Default 30s.
   Duration replay_min_interval{30'000'000'000};
+  // send: its own flags (exporter/send_options.h); the common ones do not apply.
+  SendOptions send;
 };
 
 }  // namespace hlo

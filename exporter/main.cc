@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     case Command::kOnce: return RunOnce(config);
     case Command::kValidate: return RunValidate(config);
     case Command::kRun: return RunDaemon(config);
+    case Command::kSend: return RunSend(config);
   }
   return 2;
 }
