@@ -37,6 +37,7 @@ packages=(
   systemd                 # systemd-analyze verify, for the unit's test
   wrk time                # load generator and GNU time, for bench/
   libssl-dev openssl      # TLS for --web.config.file; certificates in its tests
+  libcurl4-openssl-dev    # the HTTP client of `send` (exporter/http_client.cc)
   clang libclang-rt-14-dev  # libFuzzer targets (tests/fuzz)
 )
 
