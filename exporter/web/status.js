@@ -1,5 +1,5 @@
 // The status page's logic (index.html). Fetches the world from the
-// same-origin API (docs/api.md), renders it with DOM calls — never innerHTML:
+// same-origin API (docs/api.md), renders it with DOM calls — never by parsing HTML:
 // node and service names come from the hosts' events — and stays live through
 // the Server-Sent Events of /api/v1/stream:
 //   hello {sequence}          a (re)connected stream: fetch everything
