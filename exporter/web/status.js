@@ -385,6 +385,7 @@
 
   function render() {
     renderSummary();
+    updateConnection();
     renderObserver();
     renderIncidents();
     renderNodes();
@@ -418,6 +419,9 @@
       text = `Stale — reconnecting${lastDataAt ? `; data from ${ageText(lastDataAt.getTime())}` : ''}`;
       if (failed.length) text += ` (${errors[failed[0]]})`;
     }
+    const open = data.summary && data.summary.incidents ? data.summary.incidents.active : 0;
+    const title = `${open > 0 ? `(${open} open) ` : ''}homelab-observer${state === 'stale' ? ' — stale' : ''}`;
+    if (document.title !== title) document.title = title;
     const p = $('connection');
     if (p.dataset.state !== state) p.dataset.state = state;
     if ($('connection-text').textContent !== text) $('connection-text').textContent = text;
@@ -489,6 +493,7 @@
     if (change.summary && typeof change.summary === 'object') {
       data.summary = change.summary;
       renderSummary();
+      updateConnection();
     } else {
       keys.add('summary');
     }

@@ -240,8 +240,8 @@ def main(argv):
         loaded = wait_for(lambda: driver.execute_script(
             "return document.body.dataset.loaded === 'true' && document.body.dataset.connection === 'live'"),
             LOAD_DEADLINE_S)
-        failures.check(loaded, "the page loads every endpoint and says it is live "
-                               f"(connection: {driver.execute_script('return document.body.dataset.connection')})")
+        says = driver.execute_script("return document.getElementById('connection').textContent.trim()")
+        failures.check(loaded, f"the page loads every endpoint and says it is live (it says {says!r})")
 
         # The example's open incidents, by id, under "Open incidents".
         shown = driver.execute_script(
