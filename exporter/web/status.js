@@ -23,7 +23,9 @@
     deployments: '/api/v1/deployments?limit=20',
   };
   const ALL = Object.keys(ENDPOINTS);
-  // Which fetches a "changed" list of a world event calls for.
+  // Which fetches a "changed" list of a world event calls for (the daemon's
+  // WorldChanges, exporter/api_publisher.h: nodes, services, incidents,
+  // deployments, and history {incidents, deployments}).
   const CHANGED_TO_KEYS = {
     nodes: ['nodes'],
     services: ['services'],
@@ -501,8 +503,13 @@
     if (!changed || typeof changed !== 'object') {
       ALL.forEach((k) => keys.add(k));
     } else {
+      const history = changed.history && typeof changed.history === 'object' ? changed.history : {};
       for (const [name, targets] of Object.entries(CHANGED_TO_KEYS)) {
-        if (!Array.isArray(changed[name]) || changed[name].length > 0) targets.forEach((k) => keys.add(k));
+        // A missing list is read as "may have changed"; history.<name>: the
+        // history file moved (a resolved incident, a deployment's stage).
+        if (!Array.isArray(changed[name]) || changed[name].length > 0 || history[name]) {
+          targets.forEach((k) => keys.add(k));
+        }
       }
     }
     request(keys);
