@@ -16,6 +16,8 @@ Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
    - the page loads with no console error, no Content-Security-Policy
      violation, no failed (>= 400) response, and no request to any origin but
      the daemon's; / is served with a Content-Security-Policy;
+   - landmarks, one h1, a heading for every section, an aria-live summary;
+     Tab reaches a visible skip link that moves focus to <main>;
    - every open incident of world/incidents.json is shown, by id, under
      "Open incidents";
    - a service_unhealthy event for a new node/service, appended to a file in
@@ -163,6 +165,8 @@ def main(argv):
         from selenium import webdriver
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
     except ImportError:
         return skip(f"python3-selenium is not importable by {sys.executable} "
                     "(Debian: apt-get install python3-selenium, then run with /usr/bin/python3)")
@@ -242,6 +246,32 @@ def main(argv):
             LOAD_DEADLINE_S)
         says = driver.execute_script("return document.getElementById('connection').textContent.trim()")
         failures.check(loaded, f"the page loads every endpoint and says it is live (it says {says!r})")
+
+        # Structure for screen readers and keyboards: landmarks, headings,
+        # a live summary; Tab reaches a visible skip link that moves focus
+        # to the main content.
+        problems = driver.execute_script("""
+            const problems = [];
+            if (!document.documentElement.lang) problems.push('no lang on <html>');
+            for (const tag of ['header', 'main', 'nav']) {
+              if (!document.querySelector(tag)) problems.push(`no <${tag}>`);
+            }
+            if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one <h1>');
+            for (const s of document.querySelectorAll('section')) {
+              const heading = document.getElementById(s.getAttribute('aria-labelledby') || '');
+              if (!heading || !/^H[1-6]$/.test(heading.tagName)) problems.push(`section without heading`);
+            }
+            if (!document.querySelector('#summary[aria-live]')) problems.push('summary not aria-live');
+            return problems;""")
+        failures.check(not problems, f"landmarks, headings and a live summary ({problems or 'all there'})")
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        skip_link = driver.execute_script("""
+            const e = document.activeElement, r = e.getBoundingClientRect();
+            return [e.className, r.top >= 0 && r.bottom <= innerHeight && r.width > 0];""")
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        focused = driver.execute_script("return document.activeElement.id")
+        failures.check(skip_link == ["skip-link", True] and focused == "main",
+                       f"Tab shows the skip link and Enter moves focus to main ({skip_link}, {focused!r})")
 
         # The example's open incidents, by id, under "Open incidents".
         shown = driver.execute_script(
