@@ -32,6 +32,22 @@ std::optional<long long> Count(const std::string& v, long long min) {
   return n >= min ? std::optional<long long>(n) : std::nullopt;
 }
 
+// A byte count: digits, optionally followed by KiB, MiB or GiB (powers of
+// 1024); at least 1, at most 1 GiB. nullopt otherwise.
+std::optional<uint64_t> ByteSize(const std::string& v) {
+  const size_t digits = v.find_first_not_of("0123456789");
+  if (digits == 0 || v.empty() || digits > 10) return std::nullopt;
+  const std::string unit = digits == std::string::npos ? "" : v.substr(digits);
+  uint64_t scale = 1;
+  if (unit == "KiB") scale = 1ULL << 10;
+  else if (unit == "MiB") scale = 1ULL << 20;
+  else if (unit == "GiB") scale = 1ULL << 30;
+  else if (!unit.empty()) return std::nullopt;
+  const uint64_t n = std::stoull(v.substr(0, digits)) * scale;
+  if (n < 1 || n > (1ULL << 30)) return std::nullopt;
+  return n;
+}
+
 const std::map<std::string, FlagSpec>& Flags() {
   static const std::map<std::string, FlagSpec> flags = {
       {"--root", {true, true, true, [](Config& c, const std::string& v) {
@@ -89,6 +105,17 @@ const std::map<std::string, FlagSpec>& Flags() {
       {"--web.config.file", {false, true, false, [](Config& c, const std::string& v) {
          if (v.empty()) return std::string("--web.config.file needs a path");
          c.web_config_file = v;
+         return std::string();
+       }}},
+      {"--web.enable-ingest", {false, true, false, [](Config& c, const std::string& v) {
+         if (v != "true" && v != "false") return "--web.enable-ingest=" + v + ": expected true or false";
+         c.enable_ingest = v == "true";
+         return std::string();
+       }, /*send=*/false, /*is_switch=*/true}},
+      {"--web.ingest.max-bytes", {false, true, false, [](Config& c, const std::string& v) {
+         auto n = ByteSize(v);
+         if (!n) return "--web.ingest.max-bytes " + v + ": not a size like 8388608, 512KiB, 8MiB";
+         c.ingest_max_bytes = *n;
          return std::string();
        }}},
       {"--watch.mode", {false, true, false, [](Config& c, const std::string& v) {
@@ -229,6 +256,9 @@ run:
   --watch.poll-interval DUR  polling period and inotify safety net (default 1s)
   --events.replay-min-interval DUR
                              at most one replay for late events per DUR (default 30s)
+  --web.enable-ingest        accept events on POST /api/v1/events (off by
+                             default; off loopback it needs basic auth)
+  --web.ingest.max-bytes N   largest POST body (default 8MiB; 512KiB, 8MiB)
 send [FILE|-] (only these flags):
   --url URL                  the observer, e.g. http://observer:9847 (the path
                              /api/v1/events is appended when missing)

@@ -41,6 +41,10 @@ struct Config {
   // --events.max-lateness: an event at most this far behind the latest
   // applied event time is folded in without a replay. Default 5m.
   Duration max_lateness{300'000'000'000};
+  // run --web.enable-ingest: serve POST /api/v1/events (push ingestion).
+  bool enable_ingest = false;
+  // run --web.ingest.max-bytes: the largest POST body. Default 8 MiB.
+  uint64_t ingest_max_bytes = 8ULL << 20;
   // run --events.replay-min-interval: replays for late events are coalesced
   // to at most one per this long. Default 30s.
   Duration replay_min_interval{30'000'000'000};

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "exporter/api_publisher.h"
 #include "exporter/command_support.h"
+#include "exporter/ingest_log.h"
 #include "exporter/http_server.h"
 #include "exporter/inventory_keeper.h"
 #include "observer/observer.h"
@@ -49,6 +51,10 @@ struct Daemon::Impl {
   InventoryKeeper inventory;
   Observer observer;
   WorldCollector collector;
+  ChangeFeed changes;
+  ApiPublisher api{changes};
+  std::unique_ptr<IngestLog> ingest;  // --web.enable-ingest
+  std::optional<Timestamp> last_batch_at;
   DaemonStats stats;
   std::vector<detail::NodeFacts> committed_nodes;
   bool dirty = true;  // something to write that has not been written
@@ -118,7 +124,7 @@ struct Daemon::Impl {
     Publish(world);
 
     if (dirty || force_commit) {
-      if (observer.Commit(*world, &error)) {
+      if (observer.Commit(*world, &error, &api.rendered())) {
         dirty = false;
         committed_nodes = std::move(nodes);
       } else {
@@ -127,7 +133,8 @@ struct Daemon::Impl {
       }
     }
     stats.RecordBatch(std::chrono::duration<double>(env->SteadyNow() - started).count());
-    stats.last_batch_timestamp = ToUnixSeconds(env->Now());
+    last_batch_at = env->Now();
+    stats.last_batch_timestamp = ToUnixSeconds(*last_batch_at);
     Publish(std::move(world));
   }
 
@@ -136,6 +143,14 @@ struct Daemon::Impl {
 
   void Publish(std::shared_ptr<const WorldSnapshot> world) {
     auto state = std::make_shared<ExportState>();
+    ObserverHealth health;
+    health.ready = stats.ready;
+    health.pending_bytes = stats.pending_bytes;
+    health.last_batch_at = last_batch_at;
+    health.ingest_enabled = ingest != nullptr;
+    health.ingest_accepted = ingest ? ingest->accepted_total() : 0;
+    state->api = api.Publish(world, observer.checkpoint().model, observer.history_revisions(),
+                             health, env->Now(), env->SteadyNow());
     state->world = std::move(world);
     state->observer = FiguresOf(observer);
     state->daemon = stats;
@@ -210,6 +225,21 @@ int Daemon::Run() {
   HttpHandlers handlers;
   handlers.metrics_body = [&collector] { return collector.CurrentExposition(); };
   handlers.ready = [&ready] { return ready.load(); };
+  handlers.api = [&collector] { return collector.Current()->api; };
+  handlers.changes = &impl.changes;
+  if (config_.enable_ingest) {
+    // A POST wakes the batch loop at once, whatever the watch mode.
+    impl.ingest = std::make_unique<IngestLog>(
+        impl.observer.root() / "events", [env] { return env->Now(); },
+        [this] {
+          if (ChangeSource* w = watcher_.load()) w->Wake();
+        });
+    IngestLog* ingest = impl.ingest.get();
+    handlers.ingest = [ingest](std::string_view body, IngestFormat format, std::string_view user) {
+      return ingest->Ingest(body, format, user);
+    };
+    http.ingest_max_bytes = config_.ingest_max_bytes;
+  }
   std::unique_ptr<HttpServer> server = HttpServer::Start(http, std::move(handlers), &error);
   if (!server) {
     detail::Log(error);

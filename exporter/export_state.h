@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "exporter/world_api.h"
 #include "observer/world_snapshot.h"
 
 namespace hlo {
@@ -52,6 +53,8 @@ struct ObserverFigures {
 
 struct ExportState {
   std::shared_ptr<const WorldSnapshot> world;  // required
+  // The world API's view of the same publish (run only; null for once).
+  std::shared_ptr<const ApiView> api;
   ObserverFigures observer;
   DaemonStats daemon;
 };

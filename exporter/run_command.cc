@@ -4,6 +4,10 @@
 
 #include "exporter/commands.h"
 #include "exporter/daemon.h"
+#include "exporter/ingest_policy.h"
+#include "exporter/web_config.h"
+
+#include <iostream>
 
 namespace hlo {
 namespace detail {
@@ -19,6 +23,22 @@ extern "C" void OnStopSignal(int) {
 }  // namespace detail
 
 int RunDaemon(const Config& config) {
+  if (config.enable_ingest) {
+    bool basic_auth = false;
+    bool readable = true;
+    if (config.web_config_file) {
+      std::string error;
+      const std::optional<WebConfig> web = LoadWebConfig(*config.web_config_file, &error);
+      // A broken file is reported (exit 1) by the daemon, which loads it too.
+      readable = web.has_value();
+      basic_auth = web && !web->basic_auth_users.empty();
+    }
+    auto refusal = IngestRefusal(config.listen_address, basic_auth);
+    if (readable && refusal) {
+      std::cerr << "homelab-observer: " << *refusal << "\n";
+      return 2;
+    }
+  }
   Daemon daemon(config);
   detail::g_daemon.store(&daemon);
   struct sigaction action {};

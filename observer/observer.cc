@@ -433,7 +433,8 @@ std::vector<std::pair<std::string, std::string>> Observer::WorldFilesOnDisk() co
   return files;
 }
 
-bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
+bool Observer::Commit(const WorldSnapshot& world, std::string* error,
+                      const WorldFileBytes* rendered) {
   if (!WriteRejectedLog(*env_, state_dir_ / detail::kRejectedLogName, pending_rejected_,
                         rewrite_rejected_log_, checkpoint_.rejected_log, error)) {
     return false;
@@ -451,7 +452,8 @@ bool Observer::Commit(const WorldSnapshot& world, std::string* error) {
   // All five or none: a full or read-only world/ leaves the previous files
   // whole and matching the checkpoint on disk, which is not advanced.
   if (!world_writer_.Write(world, checkpoint_.model,
-                           skip_unchanged_history_ ? &index_.revisions() : nullptr, error)) {
+                           skip_unchanged_history_ ? &index_.revisions() : nullptr, error,
+                           rendered)) {
     return false;
   }
   checkpoint_.world_digest = world_writer_.digest();

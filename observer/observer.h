@@ -101,9 +101,16 @@ class Observer {
   // Persists the rejected events, the world files of `world`, then the
   // checkpoint. false (with *error) when a write fails; the previous world
   // files and checkpoint then stay as they were.
-  bool Commit(const WorldSnapshot& world, std::string* error);
+  // `rendered` (optional): world files already rendered from this world and
+  // model (the daemon renders the history for its API), indexed as
+  // kWorldFileNames; null entries are rendered here.
+  bool Commit(const WorldSnapshot& world, std::string* error,
+              const WorldFileBytes* rendered = nullptr);
 
   const Checkpoint& checkpoint() const { return checkpoint_; }
+  // The model's history revisions (see HistoryRevisions): they move when
+  // incidents.json or deployments.json may have changed.
+  const HistoryRevisions& history_revisions() const { return index_.revisions(); }
   const std::filesystem::path& root() const { return root_; }
   // Things worth a log line that are not errors (e.g. "checkpoint corrupt").
   const std::vector<std::string>& notices() const { return notices_; }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,9 @@ struct WorldFile {
 
 inline constexpr std::array<std::string_view, 5> kWorldFileNames = {
     "deployments.json", "incidents.json", "nodes.json", "runtime-summary.json", "services.json"};
+
+// Bytes of some world files, indexed as kWorldFileNames; null: not rendered.
+using WorldFileBytes = std::array<std::shared_ptr<const std::string>, 5>;
 
 // World file kWorldFileNames[index] through `writer` (pretty style), ending
 // with the final newline; returns writer.Finish()'s verdict. `model` is the

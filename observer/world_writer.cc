@@ -96,7 +96,8 @@ std::string DigestWorldFiles(const std::vector<std::pair<std::string, std::strin
 }
 
 bool WorldWriter::Write(const WorldSnapshot& world, const Model& model,
-                        const HistoryRevisions* revisions, std::string* error) {
+                        const HistoryRevisions* revisions, std::string* error,
+                        const WorldFileBytes* rendered) {
   const bool skip_unchanged_history = revisions != nullptr;
   static_assert(kWorldFileNames[0] == "deployments.json" && kWorldFileNames[1] == "incidents.json");
   std::array<uint64_t, kWorldFileNames.size()> revision{};
@@ -123,7 +124,13 @@ bool WorldWriter::Write(const WorldSnapshot& world, const Model& model,
         digest.Add(bytes);
         return write(bytes);
       });
-      const bool ok = WriteWorldFile(i, world, model, writer);
+      bool ok = false;
+      if (rendered != nullptr && (*rendered)[i] != nullptr) {
+        digest.Add(*(*rendered)[i]);
+        ok = write(*(*rendered)[i]);
+      } else {
+        ok = WriteWorldFile(i, world, model, writer);
+      }
       digest.EndFile();
       file_hash[i] = digest.last_file_hash();
       return ok;

@@ -72,8 +72,10 @@ class WorldWriter {
   // and they are still the files it wrote (same inode, size and modification
   // time); without, every file is written. false (with *error) when a write
   // fails: then no file was replaced.
+  // `rendered`: files already rendered (non-null entries are written as
+  // they are instead of being rendered again).
   bool Write(const WorldSnapshot& world, const Model& model, const HistoryRevisions* revisions,
-             std::string* error);
+             std::string* error, const WorldFileBytes* rendered = nullptr);
 
   const std::string& digest() const { return digest_; }
 
