@@ -8,9 +8,11 @@
 
 #include <CivetServer.h>
 
-#include "exporter/basic_auth.h"
+#include "exporter/http_router.h"
 #include "exporter/tls_context.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,10 +20,12 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -201,186 +205,272 @@ std::optional<std::string> Gzip(std::string_view data) {
   return out;
 }
 
-// Decides each request's response; owns the handlers. Shared by civetweb's
-// worker threads, so it holds nothing mutable.
-class Router {
- public:
-  struct Response {
-    int status = 200;
-    std::string content_type = "text/plain; charset=utf-8";
-    std::string body;
-    // When set, the body instead of `body`: shared with other requests.
-    std::shared_ptr<const std::string> shared_body;
-    std::vector<std::pair<std::string, std::string>> headers;
-
-    std::string_view Body() const {
-      return shared_body ? std::string_view(*shared_body) : std::string_view(body);
-    }
-  };
-
-  // `web`: its basic_auth_users and headers apply to every response.
-  Router(std::string telemetry_path, HttpHandlers handlers, const WebConfig& web)
-      : telemetry_path_(std::move(telemetry_path)),
-        handlers_(std::move(handlers)),
-        auth_(web.basic_auth_users.empty() ? nullptr
-                                           : std::make_unique<BasicAuth>(web.basic_auth_users)),
-        headers_(web.headers.begin(), web.headers.end()) {}
-
-  // `authorization`: the request's Authorization header, empty when absent.
-  Response Route(std::string_view method, std::string_view path, std::string_view accept_encoding,
-                 std::string_view authorization) const;
-
- private:
-  Response Dispatch(std::string_view method, std::string_view path,
-                    std::string_view accept_encoding) const;
-  Response Metrics(std::string_view accept_encoding) const;
-  Response Ready() const;
-  Response LandingPage() const;
-
-  const std::string telemetry_path_;
-  const HttpHandlers handlers_;
-  const std::unique_ptr<const BasicAuth> auth_;  // null: no authentication
-  const std::vector<std::pair<std::string, std::string>> headers_;
-};
-
-namespace {
-
-using Response = Router::Response;
-
-Response Text(int status, std::string body) {
-  Response response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-Router::Response Router::Route(std::string_view method, std::string_view path,
-                               std::string_view accept_encoding,
-                               std::string_view authorization) const {
-  Response response;
-  if (auth_ != nullptr && !auth_->Allows(authorization)) {
-    response = Text(401, "401 unauthorized\n");
-    response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"homelab-observer\"");
-  } else {
-    response = Dispatch(method, path, accept_encoding);
-  }
-  response.headers.insert(response.headers.end(), headers_.begin(), headers_.end());
-  return response;
-}
-
-Router::Response Router::Dispatch(std::string_view method, std::string_view path,
-                                  std::string_view accept_encoding) const {
-  const bool known =
-      path == telemetry_path_ || path == "/" || path == "/healthz" || path == "/readyz";
-  if (!known) return Text(404, "404 page not found\n");
-  if (method != "GET" && method != "HEAD") {
-    Response response = Text(405, "405 method not allowed\n");
-    response.headers.emplace_back("Allow", "GET, HEAD");
-    return response;
-  }
-  if (path == telemetry_path_) return Metrics(accept_encoding);
-  if (path == "/healthz") return Text(200, "ok\n");
-  if (path == "/readyz") return Ready();
-  return LandingPage();
-}
-
-Router::Response Router::Metrics(std::string_view accept_encoding) const {
-  Response response;
-  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  response.headers.emplace_back("Cache-Control", "no-store");
-  response.headers.emplace_back("Vary", "Accept-Encoding");
-  const bool gzip = AcceptsGzip(accept_encoding);
-  // Should zlib fail, identity is still a correct answer.
-  if (handlers_.metrics_body) {
-    const std::shared_ptr<const MetricsBody> body = handlers_.metrics_body();
-    if (body == nullptr) throw std::runtime_error("no metrics body");
-    // Aliasing pointers: they keep the whole body alive while it is sent.
-    const std::string* compressed = gzip ? body->Gzip() : nullptr;
-    if (compressed != nullptr) {
-      response.shared_body = std::shared_ptr<const std::string>(body, compressed);
-      response.headers.emplace_back("Content-Encoding", "gzip");
-    } else {
-      response.shared_body = std::shared_ptr<const std::string>(body, &body->Text());
-    }
-    return response;
-  }
-  response.body = handlers_.metrics();
-  if (gzip) {
-    if (auto compressed = Gzip(response.body)) {
-      response.body = std::move(*compressed);
-      response.headers.emplace_back("Content-Encoding", "gzip");
-    }
-  }
-  return response;
-}
-
-Router::Response Router::Ready() const {
-  Response response = handlers_.ready() ? Text(200, "ready\n")
-                                        : Text(503, "not ready: initial replay in progress\n");
-  response.headers.emplace_back("Cache-Control", "no-store");
-  return response;
-}
-
-Router::Response Router::LandingPage() const {
-  const std::string metrics = HtmlEscape(telemetry_path_);
-  Response response;
-  response.content_type = "text/html; charset=utf-8";
-  std::string& html = response.body;
-  html += "<!DOCTYPE html>\n<html>\n";
-  html += "<head><meta charset=\"utf-8\"><title>homelab-observer</title></head>\n";
-  html += "<body>\n<h1>homelab-observer</h1>\n";
-  html += "<p>Version " HLO_VERSION "</p>\n<ul>\n";
-  html += "<li><a href=\"" + metrics + "\">" + metrics + "</a>: metrics</li>\n";
-  html += "<li><a href=\"/healthz\">/healthz</a>: alive</li>\n";
-  html += "<li><a href=\"/readyz\">/readyz</a>: ready (initial replay done)</li>\n";
-  html += "</ul>\n</body>\n</html>\n";
-  return response;
-}
-
 }  // namespace detail
 
 namespace {
 
-// All Accept-Encoding headers of the request, joined as RFC 9110 allows.
-std::string AcceptEncoding(const mg_request_info& request) {
+using Clock = std::chrono::steady_clock;
+using detail::Response;
+
+// How long a stream waits for changes before it looks at the stop flag and
+// the heartbeat again: the server's destructor waits at most about this.
+constexpr std::chrono::milliseconds kStreamSlice(100);
+
+// All values of a request header, joined with ',' as RFC 9110 allows.
+std::string JoinedHeader(const mg_request_info& request, std::string_view name) {
   std::string joined;
   for (int i = 0; i < request.num_headers; ++i) {
     const mg_header& header = request.http_headers[i];
     if (header.name == nullptr || header.value == nullptr) continue;
-    if (!detail::EqualsIgnoreCase(header.name, "Accept-Encoding")) continue;
+    if (!detail::EqualsIgnoreCase(header.name, name)) continue;
     if (!joined.empty()) joined += ',';
     joined += header.value;
   }
   return joined;
 }
 
-void Send(mg_connection* conn, const detail::Router::Response& response, bool with_body) {
+void SendHead(mg_connection* conn, const Response& response) {
   mg_response_header_start(conn, response.status);
   mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
-  const std::string_view body = response.Body();
-  mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
+  if (response.HasContentLength()) {
+    mg_response_header_add(conn, "Content-Length", std::to_string(response.Body().size()).c_str(),
+                           -1);
+  }
   for (const auto& [name, value] : response.headers) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   }
   mg_response_header_send(conn);
-  if (with_body && !body.empty()) mg_write(conn, body.data(), body.size());
+}
+
+void Send(mg_connection* conn, const Response& response, bool with_body) {
+  SendHead(conn, response);
+  const std::string_view body = response.Body();
+  if (with_body && !body.empty() && response.status != 304) {
+    mg_write(conn, body.data(), body.size());
+  }
+}
+
+bool WriteAll(mg_connection* conn, std::string_view text) {
+  return mg_write(conn, text.data(), text.size()) == static_cast<int>(text.size());
+}
+
+// As civetweb writes remote_addr: numeric, IPv6 without brackets.
+std::string PeerAddress(const sockaddr_storage& addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(addr).sin_addr, text, sizeof text);
+  } else if (addr.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+bool SamePort(const sockaddr_storage& addr, int port) {
+  if (addr.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port) == port;
+  }
+  if (addr.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port) == port;
+  }
+  return false;
+}
+
+// The socket of the request's connection, found among the process's
+// descriptors by its two ends. civetweb 1.15 does not hand it out, and the
+// server needs it to cut a connection short from another thread: a read
+// or write that civetweb would otherwise let wait for request_timeout_ms
+// again and again (see BodyDeadline, RunStream).
+std::optional<int> FindSocket(const mg_request_info& request) {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return std::nullopt;
+  std::optional<int> found;
+  while (const dirent* entry = readdir(dir)) {
+    int fd = -1;
+    const std::string_view name = entry->d_name;
+    if (std::from_chars(name.data(), name.data() + name.size(), fd).ec != std::errc()) continue;
+    struct stat st {};
+    if (fd == dirfd(dir) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    sockaddr_storage local{}, peer{};
+    socklen_t local_size = sizeof local, peer_size = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) {
+      continue;
+    }
+    if (SamePort(local, request.server_port) && SamePort(peer, request.remote_port) &&
+        PeerAddress(peer) == request.remote_addr) {
+      found = fd;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+// Cuts the connection's reading side once `timeout` has passed, unless
+// destroyed first: a body that has not arrived by then cannot hold the
+// worker thread any longer, however slowly it trickles (civetweb itself
+// bounds each read, not the body, and reads chunk sizes a byte at a time).
+class BodyDeadline {
+ public:
+  BodyDeadline(std::optional<int> fd, std::chrono::milliseconds timeout)
+      : deadline_(Clock::now() + timeout) {
+    if (fd) watcher_ = std::thread([this, fd = *fd] { Watch(fd); });
+  }
+  ~BodyDeadline() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+  }
+  BodyDeadline(const BodyDeadline&) = delete;
+  BodyDeadline& operator=(const BodyDeadline&) = delete;
+
+  bool Passed() const { return Clock::now() >= deadline_; }
+
+ private:
+  void Watch(int fd) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_until(lock, deadline_, [this] { return done_; })) shutdown(fd, SHUT_RD);
+  }
+
+  const Clock::time_point deadline_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread watcher_;
+};
+
+enum class BodyStatus { kComplete, kTooLarge, kTimedOut, kBroken };
+
+// Reads the request's body (civetweb undoes chunked coding) into *body.
+BodyStatus ReadBody(mg_connection* conn, const mg_request_info& request, size_t max_bytes,
+                    std::chrono::milliseconds timeout, std::string* body) {
+  const BodyDeadline deadline(FindSocket(request), timeout);
+  const long long length = request.content_length;  // -1: chunked
+  char buffer[16384];
+  while (length < 0 || body->size() < static_cast<unsigned long long>(length)) {
+    if (deadline.Passed()) return BodyStatus::kTimedOut;
+    const int n = mg_read(conn, buffer, sizeof buffer);
+    if (n > 0) {
+      if (body->size() + static_cast<size_t>(n) > max_bytes) return BodyStatus::kTooLarge;
+      body->append(buffer, static_cast<size_t>(n));
+      continue;
+    }
+    // 0 ends a chunked body; anything else short of the length is a read
+    // that failed: timed out, cut by the deadline, or the client left.
+    if (n == 0 && length < 0) return BodyStatus::kComplete;
+    return deadline.Passed() ? BodyStatus::kTimedOut : BodyStatus::kBroken;
+  }
+  return BodyStatus::kComplete;
+}
+
+// POST /api/v1/events once the Router has let it through.
+Response ServeIngest(mg_connection* conn, const detail::Router& router, const Response& start,
+                     bool* body_read) {
+  const mg_request_info& request = *mg_get_request_info(conn);
+  const bool chunked = request.content_length < 0 && mg_get_header(conn, "Transfer-Encoding");
+  const size_t max = router.ingest_max_bytes();
+  if (request.content_length < 0 && !chunked) {
+    return detail::JsonError(411, "a Content-Length or a chunked body is required");
+  }
+  const std::string limit = "the body is larger than " + std::to_string(max) + " bytes";
+  if (request.content_length > 0 && static_cast<unsigned long long>(request.content_length) > max) {
+    return detail::JsonError(413, limit);
+  }
+  std::string body;
+  switch (ReadBody(conn, request, max, router.request_timeout(), &body)) {
+    case BodyStatus::kTooLarge:
+      return detail::JsonError(413, limit);
+    case BodyStatus::kTimedOut:
+      return detail::JsonError(408, "the body did not arrive within " +
+                                        std::to_string(router.request_timeout().count()) + " ms");
+    case BodyStatus::kBroken:
+      return detail::JsonError(400, "the body could not be read (connection closed, or bad "
+                                    "chunked coding)");
+    case BodyStatus::kComplete:
+      break;
+  }
+  *body_read = true;
+  return router.Ingest(body, start.ingest_format, start.user);
+}
+
+// Where a stream starts: its opening text and the sequence after which it
+// follows the feed. Last-Event-ID resumes when what followed it is still
+// in the ring; else (too old, not a number, or from before a restart: above
+// the latest) the client is told to reset.
+std::pair<std::string, uint64_t> StreamStart(const ChangeFeed& feed, std::string_view last_id) {
+  const uint64_t latest = feed.latest();
+  std::string text = detail::SseHello(latest);
+  if (last_id.empty()) return {text, latest};
+  uint64_t resume = 0;
+  const auto [end, ec] = std::from_chars(last_id.data(), last_id.data() + last_id.size(), resume);
+  const bool parsed = ec == std::errc() && end == last_id.data() + last_id.size();
+  if (parsed && resume <= latest) {
+    const ChangeFeed::Batch missed = feed.WaitAfter(resume, std::chrono::milliseconds(0));
+    if (!missed.lost) {
+      uint64_t after = resume;
+      for (const auto& [sequence, data] : missed.changes) {
+        text += detail::SseEvent("world", sequence, *data);
+        after = sequence;
+      }
+      return {text, after};
+    }
+  }
+  text += detail::SseEvent("reset", latest, "{\"sequence\": " + std::to_string(latest) + "}");
+  return {text, latest};
+}
+
+// Follows the feed until the client goes, falls behind the ring, or the
+// server stops. Writes happen outside the feed's lock (WaitAfter copies),
+// so a client that stops reading never holds up Publish; its writes fail
+// after civetweb's request_timeout_ms without progress, which ends it.
+void RunStream(mg_connection* conn, const detail::Router& router, std::string_view last_id) {
+  const ChangeFeed& feed = *router.changes();
+  auto [text, after] = StreamStart(feed, last_id);
+  if (!WriteAll(conn, text)) return;
+  auto next_ping = Clock::now() + router.heartbeat();
+  while (!router.stopping()) {
+    const auto now = Clock::now();
+    const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(next_ping - now),
+                                 std::chrono::milliseconds(0), kStreamSlice);
+    const ChangeFeed::Batch batch = feed.WaitAfter(after, wait);
+    if (batch.stopped || batch.lost) return;  // lost: it resumes, then gets a reset
+    text.clear();
+    for (const auto& [sequence, data] : batch.changes) {
+      text += detail::SseEvent("world", sequence, *data);
+      after = sequence;
+    }
+    if (Clock::now() >= next_ping) {
+      text += ": ping\n\n";
+      next_ping = Clock::now() + router.heartbeat();
+    }
+    if (!text.empty() && !WriteAll(conn, text)) return;
+  }
+}
+
+// /api/v1/stream once the Router has let it through.
+int ServeStream(mg_connection* conn, const detail::Router& router, const Response& head,
+                bool with_body) {
+  // A stream ends only by closing: nothing could follow it on the connection.
+  mg_disable_connection_keep_alive(conn);
+  if (!with_body) {
+    SendHead(conn, head);
+    return head.status;
+  }
+  const auto slot = router.TryStartStream();
+  if (slot == nullptr) {
+    Response busy = router.WithCommonHeaders(detail::JsonError(
+        503, "too many streams (" + std::to_string(router.max_streams()) + "); retry later"));
+    busy.headers.emplace_back("Retry-After", "5");
+    Send(conn, busy, true);
+    return busy.status;
+  }
+  const detail::Router::StreamSocket socket(&router, FindSocket(*mg_get_request_info(conn)));
+  SendHead(conn, head);
+  RunStream(conn, router, JoinedHeader(*mg_get_request_info(conn), "Last-Event-ID"));
+  return head.status;
 }
 
 // civetweb's begin_request callback: every request that civetweb parsed,
@@ -393,24 +483,37 @@ int BeginRequest(mg_connection* conn) {
   const auto* civet = static_cast<const CivetServer*>(mg_get_user_data(mg_get_context(conn)));
   const auto* router = static_cast<const detail::Router*>(civet->getUserContext());
   const std::string_view method = request->request_method ? request->request_method : "";
-  detail::Router::Response response;
+  const bool with_body = method != "HEAD";
+  bool body_read = false;
+  Response response;
   try {
+    const std::string accept_encoding = JoinedHeader(*request, "Accept-Encoding");
+    const std::string if_none_match = JoinedHeader(*request, "If-None-Match");
     const char* authorization = mg_get_header(conn, "Authorization");
-    response = router->Route(method, request->local_uri ? request->local_uri : "",
-                             AcceptEncoding(*request), authorization ? authorization : "");
+    const char* content_type = mg_get_header(conn, "Content-Type");
+    response = router->Route({method, request->local_uri ? request->local_uri : "",
+                              request->query_string ? request->query_string : "", accept_encoding,
+                              authorization ? authorization : "", if_none_match,
+                              content_type ? content_type : ""});
+    if (response.then == Response::Then::kStream) {
+      return ServeStream(conn, *router, response, with_body);
+    }
+    if (response.then == Response::Then::kIngest) {
+      response = ServeIngest(conn, *router, response, &body_read);
+    }
   } catch (const std::exception& e) {
     response = detail::Text(500, std::string("500 internal error: ") + e.what() + "\n");
   } catch (...) {
     response = detail::Text(500, "500 internal error\n");
   }
-  // Nothing here reads a request body. To keep the connection, civetweb
-  // 1.15 would read and discard the body with no overall deadline (only
-  // one per read), so a client sending a byte now and then could hold the
-  // worker thread for ever. The connection is closed instead.
-  if (request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr) {
-    mg_disable_connection_keep_alive(conn);
-  }
-  Send(conn, response, method != "HEAD");
+  // A body nobody read: to keep the connection, civetweb 1.15 would read
+  // and discard it with no overall deadline (only one per read), so a
+  // client sending a byte now and then could hold the worker thread for
+  // ever. The connection is closed instead.
+  const bool has_body =
+      request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr;
+  if (has_body && !body_read) mg_disable_connection_keep_alive(conn);
+  Send(conn, response, with_body);
   return response.status;
 }
 
@@ -506,6 +609,9 @@ std::optional<std::string> CheckOptions(const HttpOptions& options, const HttpHa
   if (options.max_request_size < 1024) return "max_request_size must be at least 1024";
   if (options.keep_alive_timeout_ms < 0) return "keep_alive_timeout_ms must not be negative";
   if (options.linger_timeout_ms < 0) return "linger_timeout_ms must not be negative";
+  if (options.max_streams < 0) return "max_streams must not be negative";
+  if (options.stream_heartbeat_ms < 1) return "stream_heartbeat_ms must be at least 1";
+  if (options.ingest_max_bytes < 1) return "ingest_max_bytes must be at least 1";
   if ((!handlers.metrics_body && !handlers.metrics) || !handlers.ready) {
     return "both HTTP handlers (metrics and ready) must be set";
   }
@@ -542,13 +648,15 @@ std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHa
       return nullptr;
     }
   }
-  auto router =
-      std::make_unique<detail::Router>(options.telemetry_path, std::move(handlers), options.web);
+  // Streams get threads of their own (see the header): they can never take
+  // the num_threads that everything else is served by.
+  const int threads = options.num_threads + (handlers.changes != nullptr ? options.max_streams : 0);
+  auto router = std::make_unique<detail::Router>(options, std::move(handlers));
   // No document_root: civetweb never serves files. An 's' after the port
   // makes it a TLS port.
   const std::vector<std::string> civet_options = {
       "listening_ports", *ports + (ssl_ctx ? "s" : ""),
-      "num_threads", std::to_string(options.num_threads),
+      "num_threads", std::to_string(threads),
       "request_timeout_ms", std::to_string(options.request_timeout_ms),
       "max_request_size", std::to_string(options.max_request_size),
       "enable_keep_alive", "yes",
@@ -593,6 +701,7 @@ HttpServer::~HttpServer() {
   // stop only between polls of its listening sockets, each up to 2 s long.
   // A connection ends the poll at once. One that lands before the stop is
   // accepted, but it is already closed, so its worker just reads EOF.
+  router_->Stop();  // streams end at their next look, blocked writes at once
   std::atomic<bool> stopped{false};
   std::thread waker([this, &stopped] {
     while (!stopped.load()) {

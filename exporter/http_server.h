@@ -2,28 +2,51 @@
 // prometheus-cpp's Exposer cannot serve paths besides the metrics, so we run
 // our own CivetServer. civetweb stays out of this header.
 //
-// Routes (GET and HEAD; any other method on these paths is 405 with
-// `Allow: GET, HEAD`; every other path is 404):
+// Routes (GET and HEAD unless said; any other method on a route is 405 with
+// `Allow`; every other path is 404). docs/api.md has the details.
 //   <telemetry_path>  the exposition text, gzip-compressed when the request's
 //                     Accept-Encoding accepts gzip
 //   /healthz          200 "ok\n" while the process serves at all
 //   /readyz           200 "ready\n" or 503 "not ready: ...\n"
-//   /                 an HTML landing page linking the above
-// Every response carries Content-Length; HEAD sends the headers GET would.
+//   /, /assets/...    the embedded status page (FindWebAsset, web_assets.h),
+//                     with a strict Content-Security-Policy; a plain landing
+//                     page when no page is embedded. When telemetry_path is
+//                     "/", the metrics win on "/".
+//   /api/v1/world/{deployments,incidents,nodes,runtime-summary,services},
+//   /api/v1/observer  one JsonDocument of the ApiView: ETag, If-None-Match →
+//                     304, gzip (HttpHandlers::api)
+//   /api/v1/incidents, /api/v1/deployments
+//                     filtered, paginated lists (world_query.h)
+//   /api/v1/stream    Server-Sent Events from HttpHandlers::changes
+//   POST /api/v1/events   push ingestion (HttpHandlers::ingest)
+// Under /api/, errors (400, 403, 404, 405, 408, 411, 413, 415, 503) have a
+// JSON body {"error": "..."} (400s add "parameter"). Every response carries
+// Content-Length, except a stream's; HEAD sends the headers GET would.
 //
 // With HttpOptions::web (run --web.config.file): TLS on the port, and/or
 // basic authentication on every path (a 401 with WWW-Authenticate before
 // any routing, so unauthenticated clients learn nothing, not even which
 // paths exist), and extra headers on every response. See web_config.h.
+//
+// Threads: civetweb serves each connection on one worker thread for as long
+// as it is open. A stream holds its thread for its whole life, so the pool
+// has num_threads + max_streams threads (max_streams only when there is a
+// change feed) and at most max_streams streams run at once (another gets
+// 503 with Retry-After): streams can never take the threads that
+// /metrics and the rest need.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "exporter/web_config.h"
+#include "exporter/world_api.h"
 
 class CivetServer;
 
@@ -59,6 +82,20 @@ struct HttpOptions {
   // response bytes before the connection is reset (civetweb rounds up to
   // whole seconds).
   int linger_timeout_ms = 1000;
+  // POST /api/v1/events: the largest body accepted. A Content-Length above
+  // it is refused with 413 before any of the body is read (and the
+  // connection closed); a chunked body is read up to it, then refused.
+  // The body is read within request_timeout_ms (408 otherwise; a client
+  // that goes silent may take up to twice that, civetweb waiting that long
+  // for each read), so a client trickling a body holds a thread no longer
+  // than one trickling its headers.
+  size_t ingest_max_bytes = 8 << 20;
+  // /api/v1/stream: the most streams at once; each holds a worker thread of
+  // its own (see the file comment). 0 refuses every stream with 503.
+  int max_streams = 8;
+  // /api/v1/stream: a ": ping" comment this often, so proxies and browsers
+  // keep an idle stream open and a vanished client is noticed.
+  int stream_heartbeat_ms = 15000;
   // TLS, basic authentication and extra headers (run --web.config.file).
   // The default serves plain HTTP to anyone, as without the flag. With
   // TLS, web.tls's PEM text must be filled in (LoadWebConfig does).
@@ -92,6 +129,22 @@ struct HttpHandlers {
   std::function<std::string()> metrics;
   // /readyz: 200 when true, 503 otherwise.
   std::function<bool()> ready;
+  // /api/v1/world/*, /api/v1/observer, /api/v1/incidents and
+  // /api/v1/deployments serve the view this returns (the latest publish).
+  // Null: those paths are 404. A null view (nothing published yet) or a
+  // null document in it is a 503.
+  std::function<std::shared_ptr<const ApiView>()> api;
+  // /api/v1/stream follows this feed; null: the path is 404. Not owned: it
+  // must outlive the server. The server never calls ChangeFeed::Stop; it
+  // ends its streams itself when destroyed.
+  const ChangeFeed* changes = nullptr;
+  // POST /api/v1/events hands the body here, with its format and the
+  // basic-auth user ("" without authentication), and sends the reply's
+  // status and JSON body as they are. Null: ingestion is off and the path
+  // is 404 like any unknown one. Only called for users allowed to ingest
+  // (WebConfig::ingest_users) and bodies within ingest_max_bytes.
+  std::function<IngestReply(std::string_view body, IngestFormat format, std::string_view user)>
+      ingest;
 };
 
 namespace detail {
@@ -106,8 +159,9 @@ class HttpServer {
   static std::unique_ptr<HttpServer> Start(const HttpOptions& options, HttpHandlers handlers,
                                            std::string* error);
 
-  // Stops accepting, waits for requests in flight, joins civetweb's threads;
-  // the handlers are not called after it returns.
+  // Ends the streams (each notices within about 100 ms), stops accepting,
+  // waits for requests in flight, joins civetweb's threads; the handlers are
+  // not called after it returns.
   ~HttpServer();
 
   HttpServer(const HttpServer&) = delete;
@@ -145,6 +199,22 @@ bool AcceptsGzip(std::string_view accept_encoding);
 
 // `data` as a gzip member (RFC 1952); nullopt if zlib fails.
 std::optional<std::string> Gzip(std::string_view data);
+
+// Whether an If-None-Match header value (RFC 9110 §13.1.2: "*" or a list of
+// entity tags, strong or W/) matches `etag` by weak comparison. A malformed
+// list matches nothing from the fault on.
+bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag);
+
+// A query string's name=value pairs in order, %-escapes and '+' decoded
+// (application/x-www-form-urlencoded); empty pieces ("a=1&&b=2") skipped;
+// a piece without '=' has an empty value. nullopt on a malformed %-escape,
+// with *error (quoting the piece) and *name (the piece's raw name).
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseQueryString(
+    std::string_view query, std::string* error, std::string* name = nullptr);
+
+// The ingest format a Content-Type value names, parameters allowed
+// ("application/x-ndjson; charset=utf-8"); nullopt for any other type.
+std::optional<IngestFormat> IngestFormatOf(std::string_view content_type);
 
 }  // namespace detail
 }  // namespace hlo

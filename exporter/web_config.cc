@@ -268,18 +268,40 @@ void ParseUsers(const YAML::Node& section, std::map<std::string, std::string>* u
   }
 }
 
+// ingest_users: a list of names, each a basic-auth user. Checked after the
+// whole file is read, since basic_auth_users may come after it.
+void ParseIngestUsers(const YAML::Node& section, const std::map<std::string, std::string>& users,
+                      std::set<std::string>* ingest_users) {
+  const std::string where = "ingest_users";
+  if (section.IsNull()) return;
+  if (!section.IsSequence()) {
+    Fail(section, where + " must be a list of user names, not " + std::string(KindOf(section)));
+  }
+  for (const YAML::Node& item : section) {
+    const std::string user = Text(item, where + " entries");
+    if (users.count(user) == 0) {
+      Fail(item, where + ": \"" + user + "\" is not one of basic_auth_users");
+    }
+    if (!ingest_users->insert(user).second) Fail(item, where + ": \"" + user + "\" listed twice");
+  }
+}
+
 WebConfig ParseRoot(const YAML::Node& root) {
   WebConfig config;
   if (root.IsNull()) return config;  // an empty file: plain HTTP, no auth
+  std::optional<YAML::Node> ingest_users;  // yaml-cpp's Node assignment would alias
   for (const auto& [key, value] :
        Entries(root, "web config",
-               {"tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"})) {
+               {"tls_server_config", "http_server_config", "basic_auth_users", "ingest_users",
+                "rate_limit"})) {
     const std::string& name = key.Scalar();
     if (name == "tls_server_config") config.tls = ParseTls(value, &config.notes);
     if (name == "http_server_config") ParseHttp(value, &config);
     if (name == "basic_auth_users") ParseUsers(value, &config.basic_auth_users);
+    if (name == "ingest_users") ingest_users.emplace(value);
     if (name == "rate_limit") Fail(key, "rate_limit is not supported by homelab-observer");
   }
+  if (ingest_users) ParseIngestUsers(*ingest_users, config.basic_auth_users, &config.ingest_users);
   return config;
 }
 

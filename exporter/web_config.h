@@ -13,6 +13,8 @@
 //     headers: {X-Content-Type-Options: nosniff}
 //   basic_auth_users:
 //     prometheus: $2y$10$...       # bcrypt (htpasswd -nBC 10 "" | tr -d ':\n')
+//     sender: $2y$10$...
+//   ingest_users: [sender]         # ours, not exporter-toolkit's: who may POST events
 //
 // Parsing is strict, as exporter-toolkit's is: an unknown or duplicate key,
 // a value of the wrong kind, a malformed bcrypt hash or an unsupported
@@ -28,6 +30,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -72,6 +75,12 @@ struct WebConfig {
   // User name → bcrypt hash. When not empty, every path requires HTTP basic
   // authentication as one of these users.
   std::map<std::string, std::string> basic_auth_users;
+  // Who may POST /api/v1/events (a homelab-observer key, not
+  // exporter-toolkit's; node_exporter would refuse a file holding it). Each
+  // name must be one of basic_auth_users. Empty (or absent): every
+  // basic-auth user may, and anyone when there is no basic auth (the daemon
+  // then allows ingestion only on a loopback address).
+  std::set<std::string> ingest_users;
   // Extra headers on every response, by name. Only the five exporter-toolkit
   // allows: Content-Security-Policy, X-Frame-Options (deny, sameorigin),
   // X-Content-Type-Options (nosniff), X-XSS-Protection,

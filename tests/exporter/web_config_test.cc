@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <set>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -200,6 +201,45 @@ TEST(WebConfigTest, RejectsWhatExporterToolkitRejectsAndMore) {
         << "yaml: " << c.yaml.substr(0, 200) << "\nerror: " << error
         << "\nexpected to contain: " << c.message;
   }
+}
+
+TEST(WebConfigTest, IngestUsersNameBasicAuthUsersInAnyOrder) {
+  for (const std::string& yaml :
+       {std::string("basic_auth_users:\n  alice: ") + kHash + "\n  bob: " + kHash +
+            "\ningest_users: [bob]\n",
+        std::string("ingest_users:\n  - bob\nbasic_auth_users:\n  alice: ") + kHash +
+            "\n  bob: " + kHash + "\n"}) {
+    std::string error;
+    const auto config = ParseWebConfig(yaml, &error);
+    ASSERT_TRUE(config) << yaml << ": " << error;
+    EXPECT_EQ(config->ingest_users, std::set<std::string>{"bob"});
+    EXPECT_EQ(config->basic_auth_users.size(), 2u);
+  }
+}
+
+TEST(WebConfigTest, AbsentOrEmptyIngestUsersMeansEveryBasicAuthUser) {
+  for (const std::string& tail : {std::string(""), std::string("ingest_users:\n"),
+                                  std::string("ingest_users: []\n")}) {
+    std::string error;
+    const auto config =
+        ParseWebConfig(std::string("basic_auth_users:\n  alice: ") + kHash + "\n" + tail, &error);
+    ASSERT_TRUE(config) << tail << ": " << error;
+    EXPECT_TRUE(config->ingest_users.empty());
+  }
+}
+
+TEST(WebConfigTest, IngestUsersMustBeBasicAuthUsersErrorNamingTheLine) {
+  const std::string users = std::string("basic_auth_users:\n  alice: ") + kHash + "\n";
+  EXPECT_EQ(ErrorOf(users + "ingest_users:\n  - alice\n  - mallory\n"),
+            "line 5: ingest_users: \"mallory\" is not one of basic_auth_users");
+  EXPECT_EQ(ErrorOf("ingest_users: [alice]\n"),
+            "line 1: ingest_users: \"alice\" is not one of basic_auth_users");
+  EXPECT_EQ(ErrorOf(users + "ingest_users: alice\n"),
+            "line 3: ingest_users must be a list of user names, not a single value");
+  EXPECT_EQ(ErrorOf(users + "ingest_users: [alice, alice]\n"),
+            "line 3: ingest_users: \"alice\" listed twice");
+  EXPECT_NE(ErrorOf(users + "ingest_users: [[alice]]\n").find("ingest_users entries"),
+            std::string::npos);
 }
 
 TEST(WebConfigTest, NeverEchoesAMalformedHash) {
