@@ -26,9 +26,12 @@ Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
      marker set on window survives);
    - at 390 px wide there is no horizontal scroll and the open incidents are
      visible;
+   - dark mode (prefers-color-scheme) gives a dark background, light text;
    - after SIGTERM to the daemon the page says it is stale and stays up with
-     its data.
-4. Writes screenshots (desktop, 390 px, and the stale state) to OUTPUT_DIR
+     its data; when the daemon is back on the same port, with a recovery
+     written while it was down, the page says live again and shows the
+     recovery, still without a reload.
+4. Writes screenshots (desktop, 390 px, dark, and the stale state) to OUTPUT_DIR
    and prints their paths.
 
 Exit 0 on success, 1 on failure, 77 (skip) when chromium, chromedriver or
@@ -57,6 +60,7 @@ EXAMPLE_NOW = datetime.datetime(2026, 5, 13, 9, 0, 0, tzinfo=datetime.timezone.u
 LIVE_DEADLINE_S = 2.0      # the issue's bound: appended event visible on the page
 LOAD_DEADLINE_S = 15.0
 STALE_DEADLINE_S = 10.0
+RECONNECT_DEADLINE_S = 15.0  # EventSource retries every 2 s (the server's "retry:")
 NEW_NODE = "browser-test-node"
 NEW_SERVICE = "browser-test-svc"
 DESKTOP = (1280, 900)
@@ -137,6 +141,28 @@ def copy_example(source, root, delta):
                                 stat.st_mtime + delta.total_seconds()))
 
 
+def start_observer(binary, root, port, log_path):
+    with open(log_path, "ab") as out:
+        return subprocess.Popen(
+            [str(binary), "run", "--root", str(root), "--inventory", str(root),
+             "--web.listen-address", f"127.0.0.1:{port}"],
+            stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_ready(observer, base, log_path, timeout=15):
+    """None once /readyz answers 200, else what went wrong."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, _ = http_get(f"{base}/readyz", timeout=1)
+        if status == 200:
+            return None
+        if observer.poll() is not None:
+            return f"homelab-observer exited with {observer.returncode}:\n{tail(log_path)}"
+        if time.monotonic() > deadline:
+            return f"/readyz not 200 after {timeout} s:\n{tail(log_path)}"
+        time.sleep(0.1)
+
+
 class Failures:
     def __init__(self, log):
         self.items = []
@@ -197,22 +223,11 @@ def main(argv):
     try:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        with open(observer_log, "wb") as out:
-            observer = subprocess.Popen(
-                [str(binary), "run", "--root", str(root), "--inventory", str(root),
-                 "--web.listen-address", f"127.0.0.1:{port}"],
-                stdout=out, stderr=subprocess.STDOUT)
-        while True:
-            status, _, _ = http_get(f"{base}/readyz", timeout=1)
-            if status == 200:
-                break
-            if observer.poll() is not None:
-                print(f"FAIL: homelab-observer exited with {observer.returncode}:\n{tail(observer_log)}")
-                return 1
-            if time.monotonic() - started > 15:
-                print(f"FAIL: /readyz not 200 after 15 s:\n{tail(observer_log)}")
-                return 1
-            time.sleep(0.1)
+        observer = start_observer(binary, root, port, observer_log)
+        error = wait_ready(observer, base, observer_log)
+        if error:
+            print(f"FAIL: {error}")
+            return 1
         log(f"homelab-observer ready at {base}")
 
         status, headers, body = http_get(f"{base}/")
@@ -348,6 +363,18 @@ def main(argv):
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         driver.set_window_size(*DESKTOP)
 
+        # Dark mode follows prefers-color-scheme.
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+            "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        background, text_colour = driver.execute_script(
+            "const s = getComputedStyle(document.body); return [s.backgroundColor, s.color]")
+        failures.check(luminance(background) < 0.05 and luminance(text_colour) > 0.6,
+                       f"dark mode: a dark background ({background}) under light text ({text_colour})")
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(output / "status-page-dark.png"))
+        shots.append(output / "status-page-dark.png")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
         # The daemon stops: the page says stale and keeps its data.
         observer.send_signal(signal.SIGTERM)
         try:
@@ -370,6 +397,31 @@ def main(argv):
         driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(str(output / "status-page-stale.png"))
         shots.append(output / "status-page-stale.png")
+
+        # Back on the same port, with an event written while it was down: the
+        # page reconnects by itself, says live again and catches up (the test
+        # service recovered: its incident leaves "Open incidents"), no reload.
+        with open(root / "events" / "zz-browser-test.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps({"timestamp": rfc3339(datetime.datetime.now(datetime.timezone.utc)),
+                                "type": "service_recovered", "node": NEW_NODE,
+                                "service": NEW_SERVICE}) + "\n")
+        observer = start_observer(binary, root, port, observer_log)
+        error = wait_ready(observer, base, observer_log)
+        if not failures.check(error is None, f"homelab-observer restarts on port {port} ({error or 'ready'})"):
+            raise RuntimeError("no daemon to reconnect to")
+        restarted = time.monotonic()
+        back = wait_for(lambda: driver.execute_script("""
+            return document.body.dataset.connection === 'live' &&
+              ![...document.querySelectorAll('#incidents-open [data-incident-id]')]
+                .some((e) => e.dataset.incidentId.endsWith(arguments[0])) &&
+              [...document.querySelectorAll('#incidents-resolved [data-incident-id]')]
+                .some((e) => e.dataset.incidentId.endsWith(arguments[0]));
+            """, f"-{NEW_NODE}-{NEW_SERVICE}"), RECONNECT_DEADLINE_S)
+        text = driver.execute_script("return document.getElementById('connection').textContent.trim()")
+        failures.check(back, f"live again {time.monotonic() - restarted:.2f} s after the restart, with the "
+                             f"recovery written meanwhile (it says {text!r})")
+        failures.check(driver.execute_script("return window.__hloMarker") == marker,
+                       "still without a reload (the window's marker survived)")
 
         for shot in shots:
             print(f"screenshot: {shot}")
@@ -441,6 +493,13 @@ def check_console_and_network(driver, base, failures):
     failures.check(requests > 0 and not outside,
                    f"all {requests} requests went to {base} only" + "".join(f"\n      {u}" for u in outside))
     failures.check(not failed, "no failed responses" + "".join(f"\n      {f}" for f in failed))
+
+
+def luminance(css_colour):
+    """Relative luminance (WCAG) of an "rgb(r, g, b)" or "rgba(...)" colour."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css_colour)[:3])
+    f = lambda c: c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4  # noqa: E731
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b)
 
 
 def full_page_screenshot(driver, path, width, mobile=False):
