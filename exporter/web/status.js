@@ -167,6 +167,11 @@
     }, (prefix || '') + ageText(ms));
   }
 
+  function rate(r) {
+    if (typeof r !== 'number' || !Number.isFinite(r)) return '–';
+    return r >= 100 ? number(Math.round(r)) : String(Number(r.toFixed(r >= 10 ? 1 : 2)));
+  }
+
   function number(n) {
     return typeof n === 'number' ? n.toLocaleString('en') : '–';
   }
@@ -210,7 +215,7 @@
     const o = data.observer;
     if (!o) return;
     const pairs = [
-      ['Events/s', typeof o.events_per_second === 'number' ? o.events_per_second.toFixed(2) : '–'],
+      ['Events/s', rate(o.events_per_second)],
       ['Last event', age(o.last_event_at)],
       ['Lag', typeof o.lag_seconds === 'number' ? duration(o.lag_seconds) : '–'],
       ['Processed', number(o.events_processed)],
