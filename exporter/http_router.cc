@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "exporter/basic_auth.h"
 #include "exporter/web_assets.h"
@@ -284,6 +285,7 @@ Router::StreamSocket::~StreamSocket() {
   if (!fd_) return;
   std::lock_guard lock(router_->sockets_mu_);
   router_->stream_sockets_.erase(*fd_);
+  CutConnection(*fd_);
 }
 
 void Router::Stop() {
@@ -291,7 +293,23 @@ void Router::Stop() {
   // Under the lock: a socket is registered only while its stream runs, and
   // civetweb closes it only after the stream has returned.
   std::lock_guard lock(sockets_mu_);
-  for (const int fd : stream_sockets_) shutdown(fd, SHUT_RDWR);
+  for (const int fd : stream_sockets_) CutConnection(fd);
+}
+
+void CutConnection(int fd) {
+  // shutdown wakes a write blocked in poll at once. A client that stopped
+  // reading leaves unsent bytes, and civetweb's close would wait
+  // linger_timeout_ms for them; so the connection is reset instead (linger
+  // 0) and its descriptor replaced by a fresh, unconnected socket (the
+  // number stays taken until civetweb closes it, so nothing else can
+  // receive it meanwhile).
+  const linger abort{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  shutdown(fd, SHUT_RDWR);
+  const int placeholder = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (placeholder < 0) return;
+  dup2(placeholder, fd);
+  close(placeholder);
 }
 
 Response Router::Dispatch(const Request& request) const {

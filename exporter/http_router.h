@@ -62,6 +62,11 @@ struct Response {
   bool HasContentLength() const { return status != 304 && then != Then::kStream; }
 };
 
+// Ends a connection at once from any thread, whatever a worker is doing on
+// it: reset, unsent bytes dropped; the descriptor stays open (on a fresh,
+// unconnected socket) for its owner to close.
+void CutConnection(int fd);
+
 Response Text(int status, std::string body);
 // {"error": message} (and "parameter" when given), application/json.
 Response JsonError(int status, std::string_view message, std::string_view parameter = {});
@@ -100,9 +105,13 @@ class Router {
   // Null when max_streams streams are running already.
   std::unique_ptr<StreamSlot> TryStartStream() const;
 
-  // While it lives, a stream's socket is known to Stop(), which shuts it
-  // down: a write blocked on a client that stopped reading fails at once
-  // instead of at civetweb's next look at its own stop flag (up to 2 s).
+  // While it lives, a stream's socket is known to Stop(), which cuts it
+  // (CutConnection): a write blocked on a client that stopped reading fails
+  // at once instead of at civetweb's next look at its own stop flag (up to
+  // 2 s). When it goes, the stream has ended and the connection is cut
+  // too: a stream only ends by dropping its client (or at shutdown), and
+  // civetweb's close would otherwise wait linger_timeout_ms for bytes a
+  // stalled client will never take, holding the worker thread.
   // Without a socket (nullopt) it does nothing.
   class StreamSocket {
    public:

@@ -254,6 +254,23 @@ bool WriteAll(mg_connection* conn, std::string_view text) {
   return mg_write(conn, text.data(), text.size()) == static_cast<int>(text.size());
 }
 
+// Send, for a connection that already had an interim "100 Continue"
+// written: civetweb 1.15 then refuses its header functions (the response
+// would go out headerless), so the head is written by hand, and the
+// connection closed after it, since civetweb no longer knows what was sent.
+void SendAfterContinue(mg_connection* conn, const Response& response, bool with_body) {
+  mg_disable_connection_keep_alive(conn);
+  const std::string_view body = response.Body();
+  std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " +
+                     mg_get_response_code_text(conn, response.status) + "\r\n";
+  head += "Content-Type: " + response.content_type + "\r\n";
+  head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+  head += "Connection: close\r\n\r\n";
+  if (with_body) head += body;
+  WriteAll(conn, head);
+}
+
 // As civetweb writes remote_addr: numeric, IPv6 without brackets.
 std::string PeerAddress(const sockaddr_storage& addr) {
   char text[INET6_ADDRSTRLEN] = {};
@@ -368,7 +385,7 @@ BodyStatus ReadBody(mg_connection* conn, const mg_request_info& request, size_t 
 
 // POST /api/v1/events once the Router has let it through.
 Response ServeIngest(mg_connection* conn, const detail::Router& router, const Response& start,
-                     bool* body_read) {
+                     bool* body_read, bool* continued) {
   const mg_request_info& request = *mg_get_request_info(conn);
   const bool chunked = request.content_length < 0 && mg_get_header(conn, "Transfer-Encoding");
   const size_t max = router.ingest_max_bytes();
@@ -378,6 +395,14 @@ Response ServeIngest(mg_connection* conn, const detail::Router& router, const Re
   const std::string limit = "the body is larger than " + std::to_string(max) + " bytes";
   if (request.content_length > 0 && static_cast<unsigned long long>(request.content_length) > max) {
     return detail::JsonError(413, limit);
+  }
+  // civetweb 1.15 answers "Expect: 100-continue" only for its own
+  // handlers; without this a client (curl, for bodies over 1 MiB) would
+  // wait a second before sending the body.
+  const char* expect = mg_get_header(conn, "Expect");
+  if (expect != nullptr && detail::EqualsIgnoreCase(expect, "100-continue") &&
+      std::string_view(request.http_version ? request.http_version : "") == "1.1") {
+    *continued = WriteAll(conn, "HTTP/1.1 100 Continue\r\n\r\n");
   }
   std::string body;
   switch (ReadBody(conn, request, max, router.request_timeout(), &body)) {
@@ -485,6 +510,7 @@ int BeginRequest(mg_connection* conn) {
   const std::string_view method = request->request_method ? request->request_method : "";
   const bool with_body = method != "HEAD";
   bool body_read = false;
+  bool continued = false;  // an interim 100 went out already
   Response response;
   try {
     const std::string accept_encoding = JoinedHeader(*request, "Accept-Encoding");
@@ -499,7 +525,7 @@ int BeginRequest(mg_connection* conn) {
       return ServeStream(conn, *router, response, with_body);
     }
     if (response.then == Response::Then::kIngest) {
-      response = ServeIngest(conn, *router, response, &body_read);
+      response = ServeIngest(conn, *router, response, &body_read, &continued);
     }
   } catch (const std::exception& e) {
     response = detail::Text(500, std::string("500 internal error: ") + e.what() + "\n");
@@ -513,7 +539,11 @@ int BeginRequest(mg_connection* conn) {
   const bool has_body =
       request->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != nullptr;
   if (has_body && !body_read) mg_disable_connection_keep_alive(conn);
-  Send(conn, response, with_body);
+  if (continued) {
+    SendAfterContinue(conn, response, with_body);
+  } else {
+    Send(conn, response, with_body);
+  }
   return response.status;
 }
 

@@ -807,6 +807,31 @@ TEST_F(HttpApiTest, IngestFormatComesFromTheContentType) {
   EXPECT_EQ(missing.status, 415);
 }
 
+// curl sends "Expect: 100-continue" for bodies over 1 MiB and waits up to
+// a second for the interim answer before sending the body anyway.
+TEST_F(HttpApiTest, ExpectContinueGetsAnInterim100ThenTheAnswer) {
+  Client client(port());
+  const std::string body = "{\"type\": \"node_heartbeat\"}";
+  client.Send("POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+              "Expect: 100-continue\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n");
+  const auto interim = client.ReadUntil("\r\n\r\n", milliseconds(500));
+  ASSERT_TRUE(interim) << "no 100 Continue";
+  EXPECT_EQ(*interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  client.Send(body);
+  const Reply reply = client.Read();
+  EXPECT_EQ(reply.status, 202);
+  EXPECT_EQ(reply.Header("Content-Type"), "application/json");
+  EXPECT_EQ(reply.body, server_.ingest().reply.body);
+  ASSERT_EQ(server_.ingest().calls.size(), 1u);
+  EXPECT_EQ(std::get<0>(server_.ingest().calls[0]), body);
+  // Too large: refused at once, without the interim answer.
+  Client big(port());
+  big.Send("POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+           "Expect: 100-continue\r\nContent-Length: 999999999\r\n\r\n");
+  EXPECT_EQ(big.Read().status, 413);
+}
+
 TEST(HttpApiIngestTest, TooLargeByContentLengthIs413WithoutReadingTheBody) {
   HttpOptions options = ApiServer::Options();
   options.ingest_max_bytes = 1000;
