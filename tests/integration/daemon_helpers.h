@@ -237,7 +237,8 @@ inline std::optional<std::string> Dechunk(std::string_view in) {
 inline std::optional<HttpResponse> Http(int port, const std::string& method,
                                         const std::string& target,
                                         const std::vector<std::string>& headers = {},
-                                        Millis timeout = Millis(5000)) {
+                                        Millis timeout = Millis(5000),
+                                        const std::string& body = "") {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::nullopt;
   timeval tv{};
@@ -257,7 +258,10 @@ inline std::optional<HttpResponse> Http(int port, const std::string& method,
                         " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                         "\r\nConnection: close\r\n";
   for (const std::string& h : headers) request += h + "\r\n";
-  request += method == "POST" ? "Content-Length: 0\r\n\r\n" : "\r\n";
+  if (method == "POST" || !body.empty()) {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n" + body;
   std::string raw;
   bool ok = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(request.size());
