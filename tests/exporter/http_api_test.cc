@@ -5,6 +5,12 @@
 #include <crypt.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -962,6 +968,101 @@ TEST_F(HttpApiAuthTest, ApiAndStreamNeedCredentials) {
   }
   auto stream = OpenStream(server.port(), kAlice);
   EXPECT_NE(stream, nullptr);
+}
+
+// --- over TLS ----------------------------------------------------------------
+
+struct Pki {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_EC_gen("P-256"), EVP_PKEY_free};
+  std::unique_ptr<X509, decltype(&X509_free)> cert{X509_new(), X509_free};
+
+  Pki() {
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+    X509_set_pubkey(cert.get(), key.get());
+    X509_NAME* name = X509_get_subject_name(cert.get());
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_set_issuer_name(cert.get(), name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+    X509_add_ext(cert.get(), san, -1);
+    X509_EXTENSION_free(san);
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("sign");
+  }
+
+  TlsServerConfig ServerConfig() const {
+    TlsServerConfig tls;
+    tls.cert_pem = Pem([&](BIO* b) { PEM_write_bio_X509(b, cert.get()); });
+    tls.key_pem = Pem([&](BIO* b) {
+      PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    });
+    return tls;
+  }
+
+  template <typename Write>
+  static std::string Pem(Write write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    std::string pem(data, static_cast<size_t>(n));
+    BIO_free(bio);
+    return pem;
+  }
+};
+
+// One raw request over TLS, verifying the server against `trust`; the whole
+// response up to the server's close, or "" when the exchange fails.
+std::string TlsExchange(int port, X509* trust, const std::string& request) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), trust);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  Client tcp(port);
+  timeval timeout{5, 0};
+  setsockopt(tcp.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+  std::string response;
+  if (SSL_set_fd(ssl.get(), tcp.fd()) == 1 && SSL_connect(ssl.get()) == 1 &&
+      SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) > 0) {
+    char buf[4096];
+    int n;
+    while ((n = SSL_read(ssl.get(), buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+  }
+  ERR_clear_error();
+  return response;
+}
+
+TEST(HttpApiTlsTest, IngestAndApiWorkWithBasicAuthOverTls) {
+  const Pki pki;
+  HttpOptions options = ApiServer::Options();
+  options.web.tls = pki.ServerConfig();
+  options.web.basic_auth_users = {{"alice", Bcrypt("wonderland")}, {"bob", Bcrypt("builder")}};
+  options.web.ingest_users = {"alice"};
+  ApiServer server(options);
+  const std::string body = "{\"type\": \"node_heartbeat\"}";
+  const auto post = [&](const std::string& auth) {
+    const std::string response = TlsExchange(server.port(), pki.cert.get(), PostRequest("application/json", body, auth));
+    return response.empty() ? Reply{} : ParseHead(response.substr(0, response.find("\r\n\r\n") + 2));
+  };
+  EXPECT_EQ(post("").status, 401);
+  EXPECT_EQ(post(kBob).status, 403);
+  EXPECT_EQ(post(kAlice).status, 202);
+  ASSERT_EQ(server.ingest().calls.size(), 1u);
+  EXPECT_EQ(std::get<0>(server.ingest().calls[0]), body);
+  EXPECT_EQ(std::get<2>(server.ingest().calls[0]), "alice");
+  const std::string world =
+      TlsExchange(server.port(), pki.cert.get(), Request("GET", "/api/v1/world/nodes", kBob));
+  EXPECT_EQ(world.rfind("HTTP/1.1 200", 0), 0u) << world.substr(0, 200);
+  EXPECT_NE(world.find(server.view()->files[2]->Text()), std::string::npos);
+  const std::string stream_head =
+      TlsExchange(server.port(), pki.cert.get(), Request("HEAD", "/api/v1/stream", kBob));
+  EXPECT_EQ(stream_head.rfind("HTTP/1.1 200", 0), 0u) << stream_head;
 }
 
 // --- the status page -----------------------------------------------------------
