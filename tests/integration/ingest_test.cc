@@ -6,6 +6,9 @@
 // equal those of one `once` over the same events written to plain files.
 #include <gtest/gtest.h>
 
+#include <crypt.h>
+#include <sys/stat.h>
+
 #include <random>
 
 #include "exporter/http_client.h"
@@ -30,6 +33,12 @@ class IngestDaemon {
   explicit IngestDaemon(fs::path root, std::vector<std::string> extra = {})
       : root_(std::move(root)), extra_(std::move(extra)), port_(testing::FreePort()) {}
 
+  // How Start tells the daemon serves; by default a plain GET /healthz.
+  std::function<bool(int port)> serving = [](int port) {
+    const auto r = testing::Http(port, "GET", "/healthz", {}, Millis(500));
+    return r && r->status == 200;
+  };
+
   // Starts it and waits until it answers /healthz; "" or what went wrong.
   std::string Start() {
     for (int attempt = 0; attempt < 50; ++attempt) {
@@ -44,8 +53,7 @@ class IngestDaemon {
       const bool up = testing::WaitUntil(
           [&] {
             if (!child_->Running()) return true;
-            const auto r = testing::Http(port_, "GET", "/healthz", {}, Millis(500));
-            return r && r->status == 200;
+            return serving(port_);
           },
           Millis(20000), Millis(5));
       if (up && child_->Running()) return "";
@@ -323,6 +331,60 @@ TEST(IngestTest, RejectedEventsAreReportedByInputLineAndExitOne) {
   const testing::ProcessResult twice = testing::RunTool(SendArgs(daemon.url(), {again.string()}));
   EXPECT_EQ(twice.exit_code, 0) << twice.err;
   EXPECT_EQ(ParseSummary(twice.err).duplicates, 1) << twice.err;
+}
+
+// bcrypt of `password` ("$2b$…"), for basic_auth_users; "" if libcrypt cannot.
+std::string Bcrypt(const std::string& password) {
+  char setting[192];
+  crypt_data data{};
+  if (!crypt_gensalt_rn("$2b$", 5, nullptr, 0, setting, sizeof setting)) return "";
+  const char* hash = crypt_r(password.c_str(), setting, &data);
+  return hash != nullptr && hash[0] == '$' ? hash : "";
+}
+
+TEST(IngestTest, SendOverTlsWithBasicAuthVerifiesTheCertificateAndStopsOnA401) {
+  TempDir root, io;
+  const fs::path d = io.path();
+  const testing::ProcessResult cert = testing::RunTool(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       (d / "key.pem").string(), "-out", (d / "cert.pem").string(), "-days", "1", "-subj",
+       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  const std::string hash = Bcrypt("s3cret");
+  if (cert.exit_code != 0 || hash.empty()) GTEST_SKIP() << "no openssl or bcrypt: " << cert.err;
+  const fs::path config = io.Write("web.yml", "tls_server_config:\n  cert_file: cert.pem\n"
+                                              "  key_file: key.pem\nbasic_auth_users:\n  pi: " +
+                                                  hash + "\n");
+  ::chmod(config.c_str(), 0600);
+  const fs::path good = io.Write("good.pass", "s3cret\n");
+  const fs::path bad = io.Write("bad.pass", "guess\n");
+  IngestDaemon daemon(root.path(), {"--web.config.file", config.string()});
+  const std::string ca = (d / "cert.pem").string();
+  daemon.serving = [ca](int port) {
+    HttpClientOptions options;
+    options.ca_file = ca;
+    return MakeCurlHttpClient(options)->Get("https://127.0.0.1:" + std::to_string(port) + "/healthz").kind ==
+           HttpResult::Kind::kResponse;
+  };
+  ASSERT_EQ(daemon.Start(), "");
+  const std::string url = "https://127.0.0.1:" + std::to_string(daemon.port());
+  const fs::path file = io.Write("in.jsonl", SenderInput(0, 50));
+
+  const testing::ProcessResult ok = testing::RunTool(SendArgs(
+      url, {"--user", "pi", "--password-file", good.string(), "--ca-file", ca, file.string()}));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ParseSummary(ok.err).accepted, 50) << ok.err;
+
+  // A wrong password and an unverifiable certificate are permanent: no retries.
+  const testing::ProcessResult denied = testing::RunTool(SendArgs(
+      url, {"--user", "pi", "--password-file", bad.string(), "--ca-file", ca, file.string()}));
+  EXPECT_EQ(denied.exit_code, 1) << denied.err;
+  EXPECT_NE(denied.err.find("HTTP 401"), std::string::npos) << denied.err;
+  EXPECT_NE(denied.err.find("0 retries"), std::string::npos) << denied.err;
+  const testing::ProcessResult untrusted = testing::RunTool(
+      SendArgs(url, {"--user", "pi", "--password-file", good.string(), file.string()}));
+  EXPECT_EQ(untrusted.exit_code, 1) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("certificate"), std::string::npos) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("0 retries"), std::string::npos) << untrusted.err;
 }
 
 TEST(IngestTest, UsageErrorsExitTwo) {
