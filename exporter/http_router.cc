@@ -182,9 +182,9 @@ std::string SseEvent(std::string_view event, std::optional<uint64_t> id, std::st
   return out;
 }
 
-std::string SseHello(uint64_t latest) {
-  return "retry: 2000\n\n" +
-         SseEvent("hello", latest, "{\"sequence\": " + std::to_string(latest) + "}");
+std::string SseHello(uint64_t latest, bool with_id) {
+  return "retry: 2000\n\n" + SseEvent("hello", with_id ? std::optional<uint64_t>(latest) : std::nullopt,
+                                     "{\"sequence\": " + std::to_string(latest) + "}");
 }
 
 bool IfNoneMatchMatches(std::string_view if_none_match, std::string_view etag) {

@@ -73,7 +73,11 @@ Response JsonError(int status, std::string_view message, std::string_view parame
 
 // Server-Sent Events text (https://html.spec.whatwg.org/#server-sent-events).
 std::string SseEvent(std::string_view event, std::optional<uint64_t> id, std::string_view data);
-std::string SseHello(uint64_t latest);  // "retry: 2000" and the hello event
+// "retry: 2000" and the hello event; its id (when with_id) moves the
+// client's Last-Event-ID to `latest`, so it is left out when the client
+// resumes: were the connection to break before what follows the hello,
+// the client must not believe it has seen it.
+std::string SseHello(uint64_t latest, bool with_id);
 
 // Decides each request's response; owns the handlers. Shared by civetweb's
 // worker threads: all that changes is the stream count and the stop flag.

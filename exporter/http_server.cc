@@ -427,8 +427,8 @@ Response ServeIngest(mg_connection* conn, const detail::Router& router, const Re
 // the latest) the client is told to reset.
 std::pair<std::string, uint64_t> StreamStart(const ChangeFeed& feed, std::string_view last_id) {
   const uint64_t latest = feed.latest();
-  std::string text = detail::SseHello(latest);
-  if (last_id.empty()) return {text, latest};
+  if (last_id.empty()) return {detail::SseHello(latest, true), latest};
+  std::string text = detail::SseHello(latest, false);
   uint64_t resume = 0;
   const auto [end, ec] = std::from_chars(last_id.data(), last_id.data() + last_id.size(), resume);
   const bool parsed = ec == std::errc() && end == last_id.data() + last_id.size();

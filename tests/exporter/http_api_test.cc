@@ -634,6 +634,7 @@ TEST_F(HttpApiTest, StreamResumesAfterLastEventId) {
   std::string opening;
   auto client = OpenStream(port(), "Last-Event-ID: 3\r\n", &opening);
   EXPECT_NE(opening.find("data: {\"sequence\": 5}"), std::string::npos) << opening;
+  EXPECT_EQ(opening.find("id: "), std::string::npos) << "hello moved the client's last id";
   EXPECT_EQ(client->ReadUntil("\n\n"), "id: 4\nevent: world\ndata: {\"n\": 4}\n\n");
   EXPECT_EQ(client->ReadUntil("\n\n"), "id: 5\nevent: world\ndata: {\"n\": 5}\n\n");
   server_.feed().Publish("{\"n\": 6}");
