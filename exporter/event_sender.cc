@@ -160,8 +160,9 @@ SendReport Sender::Run(Outbox& outbox) {
         return report;
       }
       if (attempt >= options_.retries) {
-        report.failure = "gave up after " + std::to_string(attempt + 1) + " attempts at " + url_ +
-                         ": " + detail::Describe(r);
+        report.failure = "gave up after " + std::to_string(attempt + 1) +
+                         (attempt == 0 ? " attempt at " : " attempts at ") + url_ + ": " +
+                         detail::Describe(r);
         return report;
       }
       ++report.retries;

@@ -416,7 +416,7 @@ TEST(IngestTest, UnreachableObserverWithoutSpoolExitsOneNamingWhatWasNotDelivere
       SendArgs("http://127.0.0.1:" + std::to_string(port), {"--retries", "0", file.string()}));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(ParseSummary(r.err).left, 5) << r.err;
-  EXPECT_NE(r.err.find("gave up after 1 attempts"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("gave up after 1 attempt at"), std::string::npos) << r.err;
 }
 
 TEST(IngestTest, IngestOnAPublicAddressWithoutAuthIsRefused) {
