@@ -99,16 +99,17 @@ nlohmann::json WorldChanges(const WorldSnapshot* before, const WorldSnapshot& af
            {{"incidents", incidents_history_changed}, {"deployments", deployments_history_changed}}}};
 }
 
-double ApiPublisher::EventsPerSecond(uint64_t processed,
+double ApiPublisher::EventsPerSecond(uint64_t processed, bool replayed,
                                      std::chrono::steady_clock::time_point steady) {
+  if (replayed) samples_.clear();
   samples_.emplace_back(steady, processed);
   // Keep one sample at least a minute old as the baseline.
   while (samples_.size() > 2 && steady - samples_[1].first >= std::chrono::seconds(60)) {
     samples_.pop_front();
   }
   const auto& [t0, n0] = samples_.front();
-  const double seconds = std::chrono::duration<double>(steady - t0).count();
-  if (seconds <= 0 || processed < n0) return 0;
+  const double seconds = std::max(60.0, std::chrono::duration<double>(steady - t0).count());
+  if (processed < n0) return 0;
   return static_cast<double>(processed - n0) / seconds;
 }
 
@@ -176,7 +177,7 @@ std::shared_ptr<const ApiView> ApiPublisher::Publish(std::shared_ptr<const World
       {"events_rejected", c.events_rejected},
       {"events_duplicate", c.events_duplicate},
       {"last_event_at", TimeOrNull(last_event)},
-      {"events_per_second", EventsPerSecond(c.events_processed, steady)},
+      {"events_per_second", EventsPerSecond(c.events_processed, health.replayed, steady)},
       {"lag_seconds", last_event ? nlohmann::json(ToUnixSeconds(now) - ToUnixSeconds(*last_event))
                                  : nlohmann::json(nullptr)},
       {"last_batch_at", TimeOrNull(health.last_batch_at)},

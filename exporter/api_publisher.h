@@ -35,6 +35,9 @@ struct ObserverHealth {
   std::optional<Timestamp> last_batch_at;
   bool ingest_enabled = false;
   uint64_t ingest_accepted = 0;  // events POSTed and written by this process
+  // The world was just rebuilt from all event files: the events it read
+  // again are not arrivals (events_per_second starts counting afresh).
+  bool replayed = false;
 };
 
 // What changed from `before` (null: nothing published before) to `after`,
@@ -66,7 +69,10 @@ class ApiPublisher {
   const WorldFileBytes& rendered() const { return rendered_; }
 
  private:
-  double EventsPerSecond(uint64_t processed, std::chrono::steady_clock::time_point steady);
+  // Events applied over the last minute, divided by 60 s (so it ramps up
+  // over the first minute rather than spiking on the first batch).
+  double EventsPerSecond(uint64_t processed, bool replayed,
+                         std::chrono::steady_clock::time_point steady);
 
   ChangeFeed& feed_;
   std::shared_ptr<const WorldSnapshot> last_world_;

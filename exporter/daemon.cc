@@ -55,6 +55,7 @@ struct Daemon::Impl {
   ApiPublisher api{changes};
   std::unique_ptr<IngestLog> ingest;  // --web.enable-ingest
   std::optional<Timestamp> last_batch_at;
+  bool replayed_in_batch = false;  // the batch being published replayed
   DaemonStats stats;
   std::vector<detail::NodeFacts> committed_nodes;
   bool dirty = true;  // something to write that has not been written
@@ -98,6 +99,7 @@ struct Daemon::Impl {
     // Once per coalesced replay, not once per batch: a skewed host writes
     // late events all the time.
     if (batch.replayed) late_logged = false;
+    replayed_in_batch = batch.replayed;
     if (batch.replay_deferred && !late_logged) {
       detail::Log(std::to_string(batch.late) +
                   " event(s) arrived later than --events.max-lateness allows (see "
@@ -136,6 +138,7 @@ struct Daemon::Impl {
     last_batch_at = env->Now();
     stats.last_batch_timestamp = ToUnixSeconds(*last_batch_at);
     Publish(std::move(world));
+    replayed_in_batch = false;
   }
 
   // --now, else the Env's clock.
@@ -149,6 +152,7 @@ struct Daemon::Impl {
     health.last_batch_at = last_batch_at;
     health.ingest_enabled = ingest != nullptr;
     health.ingest_accepted = ingest ? ingest->accepted_total() : 0;
+    health.replayed = replayed_in_batch;
     state->api = api.Publish(world, observer.checkpoint().model, observer.history_revisions(),
                              health, env->Now(), env->SteadyNow());
     state->world = std::move(world);

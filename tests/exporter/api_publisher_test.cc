@@ -102,6 +102,28 @@ TEST_F(ApiPublisherTest, EventsPerSecondIsOverTheLastMinute) {
                    2.0);
 }
 
+TEST_F(ApiPublisherTest, AReplayIsNotCountedAsArrivals) {
+  const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+  Publish(Snapshot(), t0);
+  for (int i = 0; i < 600; ++i) {
+    Apply(Ev("node_heartbeat").At("2026-05-12T12:00:00Z").Node("a").event());
+  }
+  // Read again by a replay 5 ms later: no arrivals.
+  ObserverHealth replayed;
+  replayed.replayed = true;
+  const auto world = Snapshot();
+  const auto view =
+      publisher_.Publish(world, model_, revisions_, replayed, world->generated_at, t0 + 5ms);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(view->observer->Text())["events_per_second"].get<double>(),
+                   0.0);
+  // Without the replay flag, a burst right after the start reads over a minute.
+  Publish(Snapshot(), t0 + 10ms);
+  Apply(Ev("node_heartbeat").At("2026-05-12T12:00:00Z").Node("a").event());
+  const auto after = Publish(Snapshot(), t0 + 15ms);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(after->observer->Text())["events_per_second"].get<double>(),
+                   1.0 / 60);
+}
+
 TEST(WorldChangesTest, FirstPublishListsEverything) {
   WorldSnapshot after;
   after.nodes.push_back({"a", NodeStatus::kUp, {}, std::nullopt, false, {}});
