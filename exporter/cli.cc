@@ -1,5 +1,6 @@
 #include "exporter/cli.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -35,9 +36,9 @@ std::optional<long long> Count(const std::string& v, long long min) {
 // A byte count: digits, optionally followed by KiB, MiB or GiB (powers of
 // 1024); at least 1, at most 1 GiB. nullopt otherwise.
 std::optional<uint64_t> ByteSize(const std::string& v) {
-  const size_t digits = v.find_first_not_of("0123456789");
-  if (digits == 0 || v.empty() || digits > 10) return std::nullopt;
-  const std::string unit = digits == std::string::npos ? "" : v.substr(digits);
+  const size_t digits = std::min(v.find_first_not_of("0123456789"), v.size());
+  if (digits == 0 || digits > 10) return std::nullopt;
+  const std::string unit = v.substr(digits);
   uint64_t scale = 1;
   if (unit == "KiB") scale = 1ULL << 10;
   else if (unit == "MiB") scale = 1ULL << 20;
