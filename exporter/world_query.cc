@@ -1,5 +1,7 @@
 #include "exporter/world_query.h"
 
+#include "exporter/base64.h"
+
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -49,53 +51,6 @@ bool Matches(const ListQuery& query, const nlohmann::json& item) {
     return false;
   }
   return true;
-}
-
-constexpr std::string_view kBase64Url =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string Base64UrlEncode(std::string_view data) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= data.size(); i += 3) {
-    const uint32_t v = (static_cast<uint8_t>(data[i]) << 16) |
-                       (static_cast<uint8_t>(data[i + 1]) << 8) | static_cast<uint8_t>(data[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out += kBase64Url[(v >> shift) & 63];
-  }
-  const size_t rest = data.size() - i;
-  if (rest > 0) {
-    uint32_t v = static_cast<uint8_t>(data[i]) << 16;
-    if (rest == 2) v |= static_cast<uint8_t>(data[i + 1]) << 8;
-    out += kBase64Url[(v >> 18) & 63];
-    out += kBase64Url[(v >> 12) & 63];
-    if (rest == 2) out += kBase64Url[(v >> 6) & 63];
-  }
-  return out;
-}
-
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (const char c : text) {
-    const size_t v = kBase64Url.find(c);
-    if (v == std::string_view::npos) return std::nullopt;
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    if (++count == 4) {
-      out += static_cast<char>((bits >> 16) & 0xff);
-      out += static_cast<char>((bits >> 8) & 0xff);
-      out += static_cast<char>(bits & 0xff);
-      bits = 0;
-      count = 0;
-    }
-  }
-  if (count == 2) out += static_cast<char>((bits >> 4) & 0xff);
-  if (count == 3) {
-    out += static_cast<char>((bits >> 10) & 0xff);
-    out += static_cast<char>((bits >> 2) & 0xff);
-  }
-  return out;
 }
 
 char ListTag(WorldList list) { return list == WorldList::kIncidents ? 'i' : 'd'; }
@@ -239,11 +194,11 @@ std::string EncodeListCursor(WorldList list, const ListCursor& cursor) {
                             : "n";
   text += ':';
   text += cursor.id;
-  return Base64UrlEncode(text);
+  return Base64Encode(text, Base64Alphabet::kUrl);
 }
 
 std::optional<ListCursor> DecodeListCursor(WorldList list, std::string_view text) {
-  const std::optional<std::string> decoded = Base64UrlDecode(text);
+  const std::optional<std::string> decoded = Base64Decode(text, Base64Alphabet::kUrl);
   if (!decoded || decoded->size() < 4 || (*decoded)[0] != ListTag(list) || (*decoded)[1] != ':') {
     return std::nullopt;
   }
