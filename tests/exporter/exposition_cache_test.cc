@@ -5,6 +5,8 @@
 #include "exporter/world_collector.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/fakes/gunzip.h"
 #include <zlib.h>
 
 #include <arpa/inet.h>
@@ -48,25 +50,7 @@ std::shared_ptr<const ExportState> State(std::shared_ptr<const WorldSnapshot> wo
   return state;
 }
 
-std::string Gunzip(const std::string& data) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2");
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char chunk[16384];
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof chunk;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - stream.avail_out);
-  }
-  const bool whole = rc == Z_STREAM_END && stream.avail_in == 0;
-  inflateEnd(&stream);
-  if (!whole) throw std::runtime_error("not one complete gzip stream");
-  return out;
-}
+using fakes::Gunzip;
 
 TEST(ExpositionCacheTest, EmptyUntilTheFirstPublish) {
   WorldCollector collector;

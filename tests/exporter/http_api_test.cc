@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <gtest/gtest.h>
+
+#include "tests/fakes/gunzip.h"
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -194,24 +196,7 @@ Reply Fetch(int port, std::string_view method, std::string_view target,
   return reply;
 }
 
-std::string Gunzip(const std::string& compressed) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2");
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char chunk[4096];
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof chunk;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  if (rc != Z_STREAM_END) throw std::runtime_error("not a complete gzip stream");
-  return out;
-}
+using fakes::Gunzip;
 
 std::string Bcrypt(const std::string& password) {
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];

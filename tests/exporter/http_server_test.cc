@@ -19,6 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/fakes/gunzip.h"
+
 namespace hlo {
 namespace {
 
@@ -152,24 +154,7 @@ HttpReply Fetch(int port, const std::string& method, const std::string& path,
   return reply;
 }
 
-std::string Gunzip(const std::string& compressed) {
-  z_stream stream{};
-  if (inflateInit2(&stream, 15 + 16) != Z_OK) throw std::runtime_error("inflateInit2");
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  stream.avail_in = static_cast<uInt>(compressed.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char chunk[4096];
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof chunk;
-    rc = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof chunk - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  if (rc != Z_STREAM_END) throw std::runtime_error("not a complete gzip stream");
-  return out;
-}
+using fakes::Gunzip;
 
 HttpHandlers Handlers(std::atomic<bool>* ready = nullptr) {
   HttpHandlers handlers;
