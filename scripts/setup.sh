@@ -31,7 +31,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
   prometheus              # promtool and prometheus, for integration tests
   prometheus-alertmanager # amtool
-  curl python3
+  curl python3 python3-yaml  # python3-yaml: alerts/mixin/generate.py
   chromium chromium-driver python3-selenium  # the status page's browser test (tests/browser)
   dpkg-dev file           # dpkg-shlibdeps (needs file), for the .deb's dependencies
   systemd                 # systemd-analyze verify, for the unit's test
