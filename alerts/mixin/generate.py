@@ -259,7 +259,7 @@ excluded by the textfile selector (HomelabObserverStalled watches it).""",
         expr=f"time() - {s.m('homelab_observer_last_run_timestamp_seconds', 'textfile')} > {seconds(s.thr['textfile_stale_after'])}",
         for_=s.for_("textfile_stale"), severity="warning",
         summary="The homelab-observer textfile on {{ $labels.instance }} is stale.",
-        description=f"""The homelab_* metrics that {{{{ $labels.instance }}}} serves were computed
+        description=f"""The homelab metrics that {{{{ $labels.instance }}}} serves were computed
 {{{{ $value | humanizeDuration }}}} ago (more than
 {human(s.thr['textfile_stale_after'])}): `homelab-observer once --textfile`
 has not run or has failed since. Every homelab alert judges that old world

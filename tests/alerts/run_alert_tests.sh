@@ -3,6 +3,8 @@
 # Alertmanager tools (Debian 12: packages prometheus and
 # prometheus-alertmanager):
 #
+#   0. alerts/homelab.rules.yml is what alerts/mixin/generate.py renders from
+#      alerts/mixin/settings.yml (skipped, with a note, without python3-yaml)
 #   1. promtool check rules  alerts/homelab.rules.yml
 #   2. promtool test rules   alerts/homelab.rules.test.yml
 #   3. consistency: every alert has a runbook section in docs/runbooks.md
@@ -78,6 +80,14 @@ run_step() {
   fi
 }
 
+# --- 0: the committed rules are the generator's output ------------------------
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import yaml' 2>/dev/null; then
+  echo "note: python3-yaml missing; not checking that alerts/homelab.rules.yml is generated"
+else
+  run_step "alerts/homelab.rules.yml is what alerts/mixin/generate.py renders from settings.yml" \
+    python3 "$root/alerts/mixin/generate.py" --check --output "$rules"
+fi
+
 # --- 1, 2: promtool ----------------------------------------------------------
 run_step "promtool check rules alerts/homelab.rules.yml" "$promtool" check rules "$rules"
 run_step "promtool test rules alerts/homelab.rules.test.yml" "$promtool" test rules "$rules_test"
@@ -150,12 +160,16 @@ fi
             value: 1
           - labels: 'ALERTS{alertname="HomelabIncidentOpen",alertstate="firing",severity="critical",job="homelab-observer",instance="example:9847",incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin"}'
             value: 1
+          - labels: 'ALERTS{alertname="HomelabIncidentOpen",alertstate="firing",severity="warning",job="homelab-observer",instance="example:9847",incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin"}'
+            value: 1
+          - labels: 'ALERTS{alertname="HomelabIncidentOpen",alertstate="firing",severity="info",job="homelab-observer",instance="example:9847",incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin"}'
+            value: 1
 EOF
 } >"$tmp/example.test.yml"
 if [[ ! -f "$exposition" ]]; then
   fail "missing $exposition"
 else
-  run_step "the rules on the example's exposition fire exactly HomelabNodeDown (pluto; ceres was never seen), HomelabServiceUnhealthy and HomelabIncidentOpen (jupiter/jellyfin)" \
+  run_step "the rules on the example's exposition fire exactly HomelabNodeDown (pluto; ceres was never seen), HomelabServiceUnhealthy and HomelabIncidentOpen at critical, warning and info (jupiter/jellyfin, a critical incident)" \
     "$promtool" test rules "$tmp/example.test.yml"
 fi
 
