@@ -13,7 +13,8 @@ dashboard must:
   - hold no `__inputs` and no `${DS_...}` placeholders (the export-for-sharing
     format, which provisioning does not understand);
   - give every panel, including panels nested in rows, a unique id;
-  - give every target a refId unique within its panel and a non-empty expr.
+  - give every target a refId unique within its panel and a non-empty expr;
+  - give every Prometheus annotation a name, an expr and a titleFormat.
 
 Exit 0 when all is well, 1 with one line per problem otherwise.
 Python 3 standard library only.
@@ -111,6 +112,15 @@ def check_dashboard(path, problems, uids):
         builtin = isinstance(ds, dict) and ds.get("uid") in BUILTIN_GRAFANA_UIDS
         if not builtin and not ds_ok(ds):
             bad(f"annotation {i} ({ann.get('name')!r}) uses data source {ds!r}")
+        if not builtin:
+            # A Prometheus annotation: its query and how it is labelled.
+            expr = ann.get("expr")
+            if not isinstance(expr, str) or not expr.strip():
+                bad(f"annotation {i} ({ann.get('name')!r}) has no expr")
+            if not ann.get("name"):
+                bad(f"annotation {i} has no name")
+            if not ann.get("titleFormat"):
+                bad(f"annotation {i} ({ann.get('name')!r}) has no titleFormat")
 
     panels = list(walk_panels(board.get("panels")))
     if not panels:
