@@ -186,12 +186,13 @@ instead of one per open/resolve cycle.""",
         summary="Service {{ $labels.service }} on {{ $labels.node }} is flapping.",
         description=f"""Service {{{{ $labels.service }}}} on node {{{{ $labels.node }}}} keeps
 changing between healthy and failing (flap percent
-{{{{ with printf "{s.m('homelab_service_flap_percent', 'world', 'node=%q', 'service=%q')}" $labels.node $labels.service | query }}}}{{{{ . | first | value }}}}{{{{ end }}}}%)
+{{{{ with printf `{s.m('homelab_service_flap_percent', 'world', 'node=%q', 'service=%q')}` $labels.node $labels.service | query }}}}{{{{ . | first | value }}}}{{{{ end }}}}%)
 for more than {human(s.for_('service_flapping'))}.""",
     ))
     # HomelabIncidentOpen: one rule per alert severity; see alerts/README.md.
     info_sel = s.m("homelab_incident_info", "world", 'incident_id=%q')
-    severity_of = (f'{{{{ with printf "{info_sel}" $labels.incident_id | query }}}}'
+    # Backquotes: a raw string in Go templates, so selectors may hold quotes.
+    severity_of = (f'{{{{ with printf `{info_sel}` $labels.incident_id | query }}}}'
                    f'{{{{ . | first | label "severity" }}}}{{{{ end }}}}')
     for tier in reversed(ALERT_SEVERITIES):
         sevs = s.incident_severities_at_least(tier)
