@@ -236,13 +236,7 @@ std::optional<IngestFormat> IngestFormatOf(std::string_view content_type) {
 Router::Router(const HttpOptions& options, HttpHandlers handlers)
     : telemetry_path_(options.telemetry_path),
       handlers_(std::move(handlers)),
-      auth_(options.web.basic_auth_users.empty()
-                ? nullptr
-                : std::make_unique<BasicAuth>(options.web.basic_auth_users)),
-      headers_(options.web.headers.begin(), options.web.headers.end()),
-      ingest_users_(options.web.ingest_users),
-      csp_configured_(options.web.headers.count("Content-Security-Policy") > 0),
-      nosniff_configured_(options.web.headers.count("X-Content-Type-Options") > 0),
+      policy_(std::make_shared<const WebPolicy>(options.web)),
       max_streams_(options.max_streams),
       heartbeat_(options.stream_heartbeat_ms),
       ingest_max_bytes_(options.ingest_max_bytes),
@@ -250,19 +244,44 @@ Router::Router(const HttpOptions& options, HttpHandlers handlers)
 
 Router::~Router() = default;
 
+Router::WebPolicy::WebPolicy(const WebConfig& web)
+    : auth(web.basic_auth_users.empty() ? nullptr
+                                        : std::make_unique<BasicAuth>(web.basic_auth_users)),
+      headers(web.headers.begin(), web.headers.end()),
+      ingest_users(web.ingest_users),
+      csp_configured(web.headers.count("Content-Security-Policy") > 0),
+      nosniff_configured(web.headers.count("X-Content-Type-Options") > 0) {}
+
+std::shared_ptr<const Router::WebPolicy> Router::policy() const {
+  std::lock_guard lock(policy_mu_);
+  return policy_;
+}
+
+void Router::SetWebConfig(const WebConfig& web) {
+  // Built outside the lock: BasicAuth draws its random salt.
+  auto fresh = std::make_shared<const WebPolicy>(web);
+  std::lock_guard lock(policy_mu_);
+  policy_ = std::move(fresh);
+}
+
 Response Router::Route(const Request& request) const {
+  const std::shared_ptr<const WebPolicy> policy = this->policy();
   Response response;
-  if (auth_ != nullptr && !auth_->Allows(request.authorization)) {
+  if (policy->auth != nullptr && !policy->auth->Allows(request.authorization)) {
     response = Text(401, "401 unauthorized\n");
     response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"homelab-observer\"");
   } else {
-    response = Dispatch(request);
+    response = Dispatch(request, *policy);
   }
-  return WithCommonHeaders(std::move(response));
+  return WithHeaders(std::move(response), *policy);
 }
 
 Response Router::WithCommonHeaders(Response response) const {
-  response.headers.insert(response.headers.end(), headers_.begin(), headers_.end());
+  return WithHeaders(std::move(response), *policy());
+}
+
+Response Router::WithHeaders(Response response, const WebPolicy& policy) {
+  response.headers.insert(response.headers.end(), policy.headers.begin(), policy.headers.end());
   return response;
 }
 
@@ -312,15 +331,15 @@ void CutConnection(int fd) {
   close(placeholder);
 }
 
-Response Router::Dispatch(const Request& request) const {
+Response Router::Dispatch(const Request& request, const WebPolicy& policy) const {
   const std::string_view path = request.path;
   const bool simple = path == telemetry_path_ || path == "/healthz" || path == "/readyz";
   if (simple && !IsGetOrHead(request.method)) return MethodNotAllowed("GET, HEAD", false);
   if (path == telemetry_path_) return Metrics(request.accept_encoding);
   if (path == "/healthz") return Text(200, "ok\n");
   if (path == "/readyz") return Ready();
-  if (StartsWith(path, kApiPrefix)) return Api(request);
-  if (path == "/" || StartsWith(path, "/assets/")) return Page(request);
+  if (StartsWith(path, kApiPrefix)) return Api(request, policy);
+  if (path == "/" || StartsWith(path, "/assets/")) return Page(request, policy);
   return Text(404, "404 page not found\n");
 }
 
@@ -362,7 +381,7 @@ Response Router::Ready() const {
 }
 
 // The status page's files; the old link list when no page is embedded.
-Response Router::Page(const Request& request) const {
+Response Router::Page(const Request& request, const WebPolicy& policy) const {
   const WebAsset* asset = FindWebAsset(request.path);
   if (asset == nullptr && request.path != "/") return Text(404, "404 page not found\n");
   if (!IsGetOrHead(request.method)) return MethodNotAllowed("GET, HEAD", false);
@@ -375,8 +394,8 @@ Response Router::Page(const Request& request) const {
     response = LandingPage();
   }
   // Configured headers come later (WithCommonHeaders): one CSP, theirs.
-  if (!csp_configured_) response.headers.emplace_back("Content-Security-Policy", kPageCsp);
-  if (!nosniff_configured_) response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (!policy.csp_configured) response.headers.emplace_back("Content-Security-Policy", kPageCsp);
+  if (!policy.nosniff_configured) response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   response.headers.emplace_back("Referrer-Policy", "no-referrer");
   return response;
 }
@@ -397,11 +416,11 @@ Response Router::LandingPage() const {
   return response;
 }
 
-Response Router::Api(const Request& request) const {
+Response Router::Api(const Request& request, const WebPolicy& policy) const {
   const std::string_view path = request.path;
   if (path == kEventsPath && handlers_.ingest) {
     if (request.method != "POST") return MethodNotAllowed("POST", true);
-    return StartIngest(request);
+    return StartIngest(request, policy);
   }
   const bool known =
       (handlers_.api && (path == "/api/v1/observer" || path == "/api/v1/incidents" ||
@@ -463,13 +482,13 @@ Response Router::ApiGet(const Request& request) const {
 }
 
 // Who may post, and in what: decided before a byte of the body is read.
-Response Router::StartIngest(const Request& request) const {
+Response Router::StartIngest(const Request& request, const WebPolicy& policy) const {
   std::string user;
-  if (auth_ != nullptr) {
+  if (policy.auth != nullptr) {
     // Route checked the credentials already; only the name is wanted here.
     const auto credentials = ParseBasicCredentials(request.authorization);
     if (credentials) user = credentials->first;
-    if (!ingest_users_.empty() && ingest_users_.count(user) == 0) {
+    if (!policy.ingest_users.empty() && policy.ingest_users.count(user) == 0) {
       return JsonError(403, "user \"" + user + "\" may not post events (see ingest_users)");
     }
   }

@@ -92,6 +92,11 @@ class Router {
   // The configured extra headers, added to a response made outside Route.
   Response WithCommonHeaders(Response response) const;
 
+  // From now on, requests are judged by `web`'s basic_auth_users,
+  // ingest_users and headers (its TLS part is not the Router's). Requests
+  // already routed keep the old ones. Thread-safe.
+  void SetWebConfig(const WebConfig& web);
+
   // POST /api/v1/events once the body is read.
   Response Ingest(std::string_view body, IngestFormat format, std::string_view user) const;
 
@@ -141,22 +146,33 @@ class Router {
   bool stopping() const { return stopping_; }
 
  private:
-  Response Dispatch(const Request& request) const;
   Response Metrics(std::string_view accept_encoding) const;
   Response Ready() const;
   Response LandingPage() const;
-  Response Page(const Request& request) const;
-  Response Api(const Request& request) const;
   Response ApiGet(const Request& request) const;
-  Response StartIngest(const Request& request) const;
+
+  // The parts of the web config a request is judged by, replaced whole by
+  // SetWebConfig; each request keeps the one it started with.
+  struct WebPolicy {
+    explicit WebPolicy(const WebConfig& web);
+    std::unique_ptr<const BasicAuth> auth;  // null: no authentication
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::set<std::string> ingest_users;  // empty: every user
+    bool csp_configured;                 // the web config sets the CSP itself
+    bool nosniff_configured;
+  };
+  std::shared_ptr<const WebPolicy> policy() const;
+
+  Response Dispatch(const Request& request, const WebPolicy& policy) const;
+  Response Page(const Request& request, const WebPolicy& policy) const;
+  Response Api(const Request& request, const WebPolicy& policy) const;
+  Response StartIngest(const Request& request, const WebPolicy& policy) const;
+  static Response WithHeaders(Response response, const WebPolicy& policy);
 
   const std::string telemetry_path_;
   const HttpHandlers handlers_;
-  const std::unique_ptr<const BasicAuth> auth_;  // null: no authentication
-  const std::vector<std::pair<std::string, std::string>> headers_;
-  const std::set<std::string> ingest_users_;  // empty: every user
-  const bool csp_configured_;                 // the web config sets the CSP itself
-  const bool nosniff_configured_;
+  mutable std::mutex policy_mu_;
+  std::shared_ptr<const WebPolicy> policy_;  // never null; guarded by policy_mu_
   const int max_streams_;
   const std::chrono::milliseconds heartbeat_;
   const size_t ingest_max_bytes_;

@@ -9,6 +9,7 @@
 #include <CivetServer.h>
 
 #include "exporter/http_router.h"
+#include "exporter/tls_acceptor.h"
 #include "exporter/tls_context.h"
 
 #include <dirent.h>
@@ -636,6 +637,7 @@ std::optional<std::string> CheckOptions(const HttpOptions& options, const HttpHa
   if (path == "/healthz" || path == "/readyz") return "telemetry path " + path + " is reserved";
   if (options.num_threads < 1) return "num_threads must be at least 1";
   if (options.request_timeout_ms < 1) return "request_timeout_ms must be at least 1";
+  if (options.tls_handshake_timeout_ms < 1) return "tls_handshake_timeout_ms must be at least 1";
   if (options.max_request_size < 1024) return "max_request_size must be at least 1024";
   if (options.keep_alive_timeout_ms < 0) return "keep_alive_timeout_ms must not be negative";
   if (options.linger_timeout_ms < 0) return "linger_timeout_ms must not be negative";
@@ -666,6 +668,7 @@ std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHa
     return nullptr;
   }
   SslCtxPtr ssl_ctx;
+  std::unique_ptr<TlsAcceptor> tls;
   if (options.web.tls) {
     if (!CivetTlsLoaded()) {
       *error = prefix + "TLS: civetweb cannot load OpenSSL (it opens libcrypto.so at run time: "
@@ -677,6 +680,8 @@ std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHa
       *error = prefix + "TLS: " + reason;
       return nullptr;
     }
+    tls = std::make_unique<TlsAcceptor>(std::chrono::milliseconds(options.tls_handshake_timeout_ms));
+    ssl_ctx = tls->Adopt(std::move(ssl_ctx));
   }
   // Streams get threads of their own (see the header): they can never take
   // the num_threads that everything else is served by.
@@ -718,13 +723,43 @@ std::unique_ptr<HttpServer> HttpServer::Start(const HttpOptions& options, HttpHa
   }
   const std::vector<int> bound = civet->getListeningPorts();
   const int port = bound.empty() ? 0 : bound.front();
-  return std::unique_ptr<HttpServer>(
-      new HttpServer(std::move(router), std::move(civet), ReachableHost(*ports), port));
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(router), std::move(tls),
+                                                    std::move(civet), ReachableHost(*ports), port));
 }
 
-HttpServer::HttpServer(std::unique_ptr<detail::Router> router, std::unique_ptr<CivetServer> civet,
-                       std::string host, int port)
-    : router_(std::move(router)), civet_(std::move(civet)), host_(std::move(host)), port_(port) {}
+HttpServer::HttpServer(std::unique_ptr<detail::Router> router, std::unique_ptr<TlsAcceptor> tls,
+                       std::unique_ptr<CivetServer> civet, std::string host, int port)
+    : router_(std::move(router)),
+      tls_(std::move(tls)),
+      civet_(std::move(civet)),
+      host_(std::move(host)),
+      port_(port) {}
+
+bool HttpServer::Reconfigure(const WebConfig& web, std::string* error) {
+  std::string scratch;
+  if (error == nullptr) error = &scratch;
+  if (web.tls.has_value() != (tls_ != nullptr)) {
+    *error = std::string("turning TLS ") + (web.tls ? "on" : "off") +
+             " needs a restart (the port is opened as TLS or not at start)";
+    return false;
+  }
+  SslCtxPtr ctx;
+  if (web.tls) {
+    std::string reason;
+    ctx = NewServerTlsContext(*web.tls, &reason);
+    if (!ctx) {
+      *error = "TLS: " + reason;
+      return false;
+    }
+  }
+  // Both checked, both swapped: a request may see the new users a moment
+  // before a handshake sees the new certificate, never a half of either.
+  router_->SetWebConfig(web);
+  if (ctx) tls_->Adopt(std::move(ctx));
+  return true;
+}
+
+uint64_t HttpServer::handshakes_cut() const { return tls_ ? tls_->handshakes_cut() : 0; }
 
 HttpServer::~HttpServer() {
   // mg_stop waits for civetweb's master thread, which in 1.15 notices the

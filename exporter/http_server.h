@@ -52,6 +52,8 @@ class CivetServer;
 
 namespace hlo {
 
+class TlsAcceptor;
+
 struct HttpOptions {
   // [host]:port. An empty host means all IPv4 interfaces; a host may be an
   // IPv4 address, a bracketed IPv6 address ("[::1]:9847", only if civetweb
@@ -61,8 +63,19 @@ struct HttpOptions {
   // Where the metrics are served; must start with '/' and must not be
   // /healthz or /readyz. "/" serves the metrics instead of the landing page.
   std::string telemetry_path = "/metrics";
-  // Worker threads, hence the most requests served at once.
-  int num_threads = 4;
+  // Worker threads, hence the most connections served at once. civetweb
+  // gives each connection a thread of its own from the TLS handshake until
+  // it closes, so every client that is slow to handshake or to send its
+  // request holds one for up to tls_handshake_timeout_ms or
+  // request_timeout_ms. 128 leave scrapes a thread even while a hundred
+  // such clients are connected (docs/security.md); idle threads touch
+  // little memory beyond their stacks' first pages.
+  int num_threads = 128;
+  // With TLS: how long a client may take over its handshake, from the
+  // moment a thread takes the connection, before the connection is cut.
+  // A scraper on a LAN needs milliseconds; civetweb alone would wait up to
+  // request_timeout_ms at every step of the handshake.
+  int tls_handshake_timeout_ms = 5000;
   // How long civetweb waits for a request's data before giving up. It
   // bounds the whole request head, however slowly it trickles in, so a
   // client that sends nothing or a byte now and then (slowloris) holds its
@@ -170,13 +183,29 @@ class HttpServer {
   // The bound port: the one asked for, or the one picked for port 0.
   int port() const { return port_; }
 
+  // Puts a new web config in use (SIGHUP): basic-auth users, ingest users
+  // and headers for every request routed from now on; with TLS, the new
+  // certificate, key, versions and client-certificate policy for every
+  // handshake from now on (connections already open keep theirs). All or
+  // nothing: false and *error (one line) when the certificate and key are
+  // unusable, or when the config would turn TLS on or off (that needs a
+  // restart, the port being opened as TLS or not); nothing changes then.
+  // Thread-safe with respect to the requests being served; not to be
+  // called from two threads at once.
+  bool Reconfigure(const WebConfig& web, std::string* error);
+
+  // TLS handshakes cut by tls_handshake_timeout_ms so far (0 without TLS).
+  uint64_t handshakes_cut() const;
+
  private:
-  HttpServer(std::unique_ptr<detail::Router> router, std::unique_ptr<CivetServer> civet,
-             std::string host, int port);
+  HttpServer(std::unique_ptr<detail::Router> router, std::unique_ptr<TlsAcceptor> tls,
+             std::unique_ptr<CivetServer> civet, std::string host, int port);
 
   // Declared before civet_: civet_ is destroyed (and its threads joined)
-  // first, so no request can reach a destroyed router.
+  // first, so no request can reach a destroyed router, and no handshake a
+  // destroyed acceptor.
   std::unique_ptr<detail::Router> router_;
+  std::unique_ptr<TlsAcceptor> tls_;  // null without TLS
   std::unique_ptr<CivetServer> civet_;
   std::string host_;  // numeric, for connecting to ourselves; see ~HttpServer
   int port_ = 0;

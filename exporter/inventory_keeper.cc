@@ -78,4 +78,22 @@ bool InventoryKeeper::Refresh(std::vector<std::string>* log) {
   return true;
 }
 
+std::optional<InventoryKeeper::Candidate> InventoryKeeper::Load() const {
+  if (!checkout_) return std::nullopt;
+  // The fingerprint first: a change made while loading is seen by the next
+  // Refresh, never lost.
+  Candidate candidate;
+  candidate.fingerprint = Fingerprint();
+  candidate.inventory = LoadInventory(*checkout_);
+  return candidate;
+}
+
+void InventoryKeeper::Adopt(Candidate candidate) {
+  if (!checkout_) return;
+  ++reloads_;
+  current_ = std::move(candidate.inventory);
+  fingerprint_ = std::move(candidate.fingerprint);
+  broken_ = false;
+}
+
 }  // namespace hlo

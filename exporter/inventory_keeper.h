@@ -24,9 +24,22 @@ class InventoryKeeper {
   // true when the inventory in use changed. Appends log lines to *log.
   bool Refresh(std::vector<std::string>* log);
 
+  // An inventory read from the files as they are now, not yet in use
+  // (SIGHUP: it is put in use only when the whole configuration is good).
+  struct Candidate {
+    Inventory inventory;
+    std::string fingerprint;
+  };
+  // The files read now; null without a checkout. Its problems, if any, are
+  // in inventory.warnings (see FormatInventoryWarning).
+  std::optional<Candidate> Load() const;
+  // Puts `candidate` in use (the observer sees it through current()).
+  void Adopt(Candidate candidate);
+
   // Problems of the initial load, as "FILE:LINE: warning: message".
   std::vector<std::string> InitialWarnings() const;
 
+  const std::optional<std::filesystem::path>& checkout() const { return checkout_; }
   uint64_t reloads() const { return reloads_; }
   uint64_t reload_failures() const { return failures_; }
   // False while the files on disk are broken (the last good one is in use).

@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <ctime>
 #include <limits>
 #include <vector>
 
@@ -154,6 +155,26 @@ extern "C" __attribute__((visibility("default"), used)) X509* HloSslGetPeerCerti
 extern "C" X509* HloSslGetPeerCertificate(const SSL* ssl) { return SSL_get1_peer_certificate(ssl); }
 
 void SslCtxFree::operator()(ssl_ctx_st* ctx) const { SSL_CTX_free(ctx); }
+
+std::string DescribeCertificate(const std::string& cert_pem) {
+  std::vector<X509Ptr> chain = Certificates(cert_pem);
+  if (chain.empty()) return "(none)";
+  X509* leaf = chain.front().get();
+  std::string text = "subject ";
+  if (BioPtr bio{BIO_new(BIO_s_mem())}) {
+    X509_NAME_print_ex(bio.get(), X509_get_subject_name(leaf), 0, XN_FLAG_RFC2253);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio.get(), &data);
+    if (n > 0) text.append(data, static_cast<size_t>(n));
+  }
+  tm until{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &until) == 1) {
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &until);
+    text += std::string(", valid until ") + when;
+  }
+  return text;
+}
 
 SslCtxPtr NewServerTlsContext(const TlsServerConfig& tls, std::string* error) {
   std::string scratch;

@@ -30,4 +30,8 @@ using SslCtxPtr = std::unique_ptr<ssl_ctx_st, SslCtxFree>;
 // client certificate verification too).
 SslCtxPtr NewServerTlsContext(const TlsServerConfig& tls, std::string* error);
 
+// The first certificate of a PEM text, for the log: "subject CN=example,
+// valid until 2026-08-01T12:00:00Z"; "(none)" when there is none.
+std::string DescribeCertificate(const std::string& cert_pem);
+
 }  // namespace hlo

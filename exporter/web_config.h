@@ -23,8 +23,8 @@
 // prefer_server_cipher_suites, http2) are accepted without effect and
 // reported in WebConfig::notes. Settings that would weaken or change
 // security if ignored (client_allowed_sans, rate_limit, TLS below 1.2) are
-// errors. Certificates are read once at startup: unlike exporter-toolkit,
-// a renewed certificate needs a restart.
+// errors. Certificates are read at startup and on SIGHUP (config_reload.h),
+// not per connection as exporter-toolkit does.
 #pragma once
 
 #include <filesystem>
