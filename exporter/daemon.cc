@@ -6,6 +6,9 @@
 
 #include "exporter/api_publisher.h"
 #include "exporter/command_support.h"
+#include "exporter/config_reload.h"
+#include "exporter/ingest_policy.h"
+#include "exporter/rejection_report.h"
 #include "exporter/ingest_log.h"
 #include "exporter/http_server.h"
 #include "exporter/inventory_keeper.h"
@@ -17,6 +20,11 @@ namespace detail {
 namespace {
 
 void Log(const std::string& line) { std::cerr << "homelab-observer: " << line << std::endl; }
+
+// The most often rejections are summarised on stderr (the first summary
+// comes at once; the rest wait and are gathered): a writer that keeps
+// appending bad lines costs a few journal lines a minute, not one a line.
+constexpr std::chrono::seconds kRejectionReportInterval(60);
 
 std::chrono::milliseconds ToMillis(Duration d) {
   return std::chrono::milliseconds(d.nanos / 1'000'000);
@@ -61,9 +69,15 @@ struct Daemon::Impl {
   bool dirty = true;  // something to write that has not been written
   bool late_logged = false;  // late events were logged since the last replay
   size_t notices_logged = 0;
+  RejectionReport rejections;
 
   Impl(const Config& c, Env* e)
-      : config(c), env(e), inventory(c.inventory), observer(OptionsFor(c, inventory.current(), e)) {}
+      : config(c),
+        env(e),
+        inventory(c.inventory),
+        observer(OptionsFor(c, inventory.current(), e)),
+        rejections((observer.root() / "state" / "rejected-events.jsonl").string(),
+                   detail::kRejectionReportInterval) {}
 
   static ObserverOptions OptionsFor(const Config& c, const Inventory* inventory, Env* env) {
     ObserverOptions o;
@@ -106,9 +120,8 @@ struct Daemon::Impl {
                   "homelab_observer_late_events_total by file); they wait for the next replay");
       late_logged = true;
     }
-    for (const RejectedEvent& r : batch.rejections) {
-      detail::Log("events/" + r.file + ":" + std::to_string(r.line) + ": " +
-                  std::string(RejectReasonName(r.reason)) + ": " + r.detail);
+    for (const std::string& line : rejections.Add(batch.rejections, env->SteadyNow())) {
+      detail::Log(line);
     }
     if (batch.applied > 0 || batch.rejected > 0 || batch.replayed) dirty = true;
 
@@ -144,6 +157,32 @@ struct Daemon::Impl {
   // --now, else the Env's clock.
   Timestamp Now() const { return config.now ? *config.now : env->Now(); }
 
+  // SIGHUP. The next batch publishes the outcome and, when the inventory
+  // changed, writes the world files.
+  void Reload(HttpServer& server) {
+    ReloadTargets targets;
+    targets.inventory = &inventory;
+    targets.web_config_file = config.web_config_file;
+    if (config.enable_ingest) {
+      targets.refuse_web = [this](const WebConfig& web) {
+        return IngestRefusal(config.listen_address, !web.basic_auth_users.empty());
+      };
+    }
+    targets.apply_web = [&server](const WebConfig& web, std::string* error) {
+      return server.Reconfigure(web, error);
+    };
+    const ReloadOutcome outcome = ReloadConfig(targets);
+    for (const std::string& line : outcome.log) detail::Log("SIGHUP: " + line);
+    stats.config_reload_ok = outcome.ok;
+    if (outcome.ok) {
+      ++stats.config_reloads_succeeded;
+      stats.config_last_reload_success = ToUnixSeconds(env->Now());
+      dirty = true;
+    } else {
+      ++stats.config_reloads_failed;
+    }
+  }
+
   void Publish(std::shared_ptr<const WorldSnapshot> world) {
     auto state = std::make_shared<ExportState>();
     ObserverHealth health;
@@ -171,6 +210,11 @@ Daemon::~Daemon() = default;
 
 void Daemon::RequestStop() {
   stop_.store(true);
+  if (ChangeSource* watcher = watcher_.load()) watcher->Wake();
+}
+
+void Daemon::RequestReload() {
+  reload_.store(true);
   if (ChangeSource* watcher = watcher_.load()) watcher->Wake();
 }
 
@@ -254,6 +298,8 @@ int Daemon::Run() {
               (impl.observer.root() / "events").string() + " with " +
               impl.stats.watch_mode);
 
+  // The configuration loaded at start counts as the last good reload.
+  impl.stats.config_last_reload_success = ToUnixSeconds(env->Now());
   // Serve the checkpoint's world while the first batch (maybe a replay) runs.
   impl.Publish(std::make_shared<WorldSnapshot>(impl.observer.Snapshot(
       impl.Now(), config_.node_stale_after, StageMarkers{})));
@@ -271,19 +317,23 @@ int Daemon::Run() {
     if (auto due = impl.observer.ReplayDueIn()) wake = std::min(wake, now + *due);
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         wake > now ? wake - now : std::chrono::milliseconds(0));
-    const bool changed = watcher.Wait(wait);
+    // A reload asked for during the last batch needs no waiting.
+    const bool changed = reload_.load() || watcher.Wait(wait);
     if (stop_.load()) break;
-    if (changed) {
+    if (changed && !reload_.load()) {
       const auto burst_end = env->SteadyNow() + timing_.coalesce_max;
-      while (!stop_.load() && env->SteadyNow() < burst_end && watcher.Wait(timing_.coalesce)) {
+      while (!stop_.load() && !reload_.load() && env->SteadyNow() < burst_end &&
+             watcher.Wait(timing_.coalesce)) {
       }
     }
+    if (reload_.exchange(false)) impl.Reload(*server);
     impl.Batch(/*force_commit=*/false);
     if (env->SteadyNow() >= next_refresh) next_refresh = env->SteadyNow() + timing_.refresh;
   }
   watcher_.store(nullptr);
   server.reset();  // no scrape runs past this point
   if (impl.dirty) impl.Batch(/*force_commit=*/true);
+  for (const std::string& line : impl.rejections.Flush()) detail::Log(line);
   detail::Log("stopped");
   return 0;
 }

@@ -1,7 +1,8 @@
 // `run`: the observer as a daemon. Applies pending events, then watches
 // events/ (and the inventory) and applies what lands, writing the world files
 // and checkpoint after each coalesced batch and publishing a new snapshot to
-// /metrics. Stops cleanly, world and checkpoint consistent, on RequestStop().
+// /metrics. Stops cleanly, world and checkpoint consistent, on RequestStop();
+// reloads its configuration on RequestReload().
 #pragma once
 
 #include <atomic>
@@ -49,12 +50,18 @@ class Daemon {
   // Async-signal-safe.
   void RequestStop();
 
+  // SIGHUP: reload the inventory and the web config (config_reload.h) on
+  // the daemon's own thread, between batches, as soon as it can; requests
+  // made while one is pending are one reload. Async-signal-safe.
+  void RequestReload();
+
  private:
   struct Impl;
   Config config_;
   DaemonTiming timing_;
   DaemonSeams seams_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> reload_{false};
   std::atomic<ChangeSource*> watcher_{nullptr};
 };
 

@@ -32,6 +32,13 @@ struct DaemonStats {
   bool inventory_ok = true;
   uint64_t world_write_failures = 0;
   uint64_t pending_bytes = 0;  // bytes in events/ not yet consumed at the last scan
+  // SIGHUP reloads of the configuration (inventory and web config): whether
+  // the last one succeeded, when one last succeeded (the start counts), and
+  // how many succeeded and failed.
+  bool config_reload_ok = true;
+  double config_last_reload_success = 0;
+  uint64_t config_reloads_succeeded = 0;
+  uint64_t config_reloads_failed = 0;
   double last_batch_timestamp = 0;
 
   void RecordBatch(double seconds);

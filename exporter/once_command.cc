@@ -5,6 +5,7 @@
 #include "exporter/inventory_keeper.h"
 #include "exporter/export_state.h"
 #include "exporter/metrics_table.h"
+#include "exporter/rejection_report.h"
 #include "observer/atomic_file.h"
 #include "observer/inventory.h"
 #include "observer/observer.h"
@@ -59,9 +60,12 @@ int RunOnce(const Config& config) {
   for (const std::string& notice : observer.notices()) {
     std::cerr << "homelab-observer: " << notice << "\n";
   }
-  for (const RejectedEvent& r : batch.rejections) {
-    std::cerr << "events/" << r.file << ":" << r.line << ": " << RejectReasonName(r.reason)
-              << ": " << r.detail << "\n";
+  // A summary, not a line per event: `validate` is the tool that lists them.
+  RejectionTally rejections;
+  for (const RejectedEvent& r : batch.rejections) rejections.Add(r);
+  const std::string rejected_log = (observer.root() / "state" / "rejected-events.jsonl").string();
+  for (const std::string& line : SummarizeRejections(rejections, rejected_log)) {
+    std::cerr << "homelab-observer: " << line << "\n";
   }
   const StageMarkers stages = LoadStageMarkers(observer.root() / "state" / "stages");
   const WorldSnapshot world =

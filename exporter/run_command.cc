@@ -19,6 +19,10 @@ extern "C" void OnStopSignal(int) {
   if (Daemon* daemon = g_daemon.load()) daemon->RequestStop();
 }
 
+extern "C" void OnReloadSignal(int) {
+  if (Daemon* daemon = g_daemon.load()) daemon->RequestReload();
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -46,6 +50,13 @@ int RunDaemon(const Config& config) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  // SIGHUP reloads (systemctl reload; the unit's ExecReload) instead of
+  // killing the daemon, which is its default.
+  struct sigaction reload {};
+  reload.sa_handler = detail::OnReloadSignal;
+  sigemptyset(&reload.sa_mask);
+  reload.sa_flags = SA_RESTART;
+  sigaction(SIGHUP, &reload, nullptr);
   signal(SIGPIPE, SIG_IGN);
   const int code = daemon.Run();
   detail::g_daemon.store(nullptr);

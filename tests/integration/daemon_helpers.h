@@ -494,6 +494,9 @@ class DaemonProcess {
   }
 
   int port() const { return port_; }
+  void Signal(int sig) const {
+    if (child_) child_->Signal(sig);
+  }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   bool Running() { return child_ && child_->Running(); }
   std::string Err() const { return child_ ? child_->Err() : ""; }
