@@ -49,6 +49,16 @@ std::optional<uint64_t> ByteSize(const std::string& v) {
   return n;
 }
 
+// "0" … "100".
+std::optional<int> Percent(const std::string& v) {
+  if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  const int n = std::stoi(v);
+  if (n > 100) return std::nullopt;
+  return n;
+}
+
 const std::map<std::string, FlagSpec>& Flags() {
   static const std::map<std::string, FlagSpec> flags = {
       {"--root", {true, true, true, [](Config& c, const std::string& v) {
@@ -70,6 +80,27 @@ const std::map<std::string, FlagSpec>& Flags() {
          auto d = ParseDuration(v);
          if (!d) return "--node-stale-after " + v + ": not a duration like 90s, 10m, 1h30m";
          c.node_stale_after = *d;
+         return std::string();
+       }}},
+      {"--service-stale-after", {true, true, true, [](Config& c, const std::string& v) {
+         auto d = ParseDuration(v);
+         if (!d) return "--service-stale-after " + v + ": not a duration like 0s (off), 90s, 10m, 1h";
+         if (d->nanos != 0 && d->nanos < 1'000'000'000) {
+           return "--service-stale-after " + v + ": at least 1s (or 0s to turn it off)";
+         }
+         c.service_stale_after = *d;
+         return std::string();
+       }}},
+      {"--flap.high", {true, true, true, [](Config& c, const std::string& v) {
+         auto n = Percent(v);
+         if (!n) return "--flap.high " + v + ": expected a whole percent from 0 to 100";
+         c.flap.high = *n;
+         return std::string();
+       }}},
+      {"--flap.low", {true, true, true, [](Config& c, const std::string& v) {
+         auto n = Percent(v);
+         if (!n) return "--flap.low " + v + ": expected a whole percent from 0 to 100";
+         c.flap.low = *n;
          return std::string();
        }}},
       {"--events.max-lateness", {true, true, true, [](Config& c, const std::string& v) {
@@ -241,6 +272,11 @@ Flags (all commands):
   --now RFC3339              fixed clock, for reproducible output
   --node-stale-after DUR     a node unseen for longer is down (default 10m;
                              forms: 90s, 10m, 1h, 1h30m)
+  --service-stale-after DUR  a healthy service whose last check is older is
+                             stale (default 0s: off; at least 1s when on)
+  --flap.high PCT            a service starts flapping at this percent of
+                             state change over its last 21 results (default 30)
+  --flap.low PCT             and stops at or below this one (default 20)
   --events.max-lateness DUR  events are applied in event-time order; one at
                              most DUR behind the latest is folded in without
                              a full replay (default 5m)
@@ -320,6 +356,10 @@ CliResult ParseCommandLine(const std::vector<std::string>& args) {
                         detail::CommandName(config.command)};
     }
     if (std::string err = spec.set(config, value); !err.empty()) return UsageError{err};
+  }
+  if (config.flap.low > config.flap.high) {
+    return UsageError{"--flap.low " + std::to_string(config.flap.low) + " is above --flap.high " +
+                      std::to_string(config.flap.high) + ": a service would never stop flapping"};
   }
   if (config.command == Command::kSend) {
     if (config.send.url.empty()) return UsageError{"send needs --url"};

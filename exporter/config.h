@@ -7,6 +7,7 @@
 #include <string>
 
 #include "exporter/send_options.h"
+#include "observer/model.h"
 #include "observer/timestamp.h"
 
 namespace hlo {
@@ -24,6 +25,11 @@ struct Config {
   std::optional<Timestamp> now;
   // --node-stale-after: a node unseen for longer is down. Default 10m.
   Duration node_stale_after{10LL * 60 * 1'000'000'000};
+  // --service-stale-after: a healthy service whose last check is strictly
+  // older is stale (CONTRACT §9). Default 0 = off.
+  Duration service_stale_after{0};
+  // --flap.high / --flap.low: flap detection's thresholds, percent.
+  FlapThresholds flap{};
   // once --textfile: also write the metrics there, for node_exporter.
   std::optional<std::filesystem::path> textfile;
   // run --web.listen-address: [host]:port to serve HTTP on.

@@ -87,6 +87,8 @@ struct Daemon::Impl {
     o.skip_unchanged_history = true;
     o.max_lateness = c.max_lateness;
     o.replay_min_interval = c.replay_min_interval;
+    o.flap = c.flap;
+    o.service_stale_after = c.service_stale_after;
     return o;
   }
 

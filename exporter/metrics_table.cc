@@ -50,26 +50,64 @@ void ServiceStatusSet(S s, Sink out) {
     }
   }
 }
-void IncidentOpen(S s, Sink out) {
+void ServiceFlapping(S s, Sink out) {
+  for (const auto& v : W(s).services) out.Add({v.node, v.service}, v.flapping ? 1 : 0);
+}
+void ServiceFlapPercent(S s, Sink out) {
+  for (const auto& v : W(s).services) out.Add({v.node, v.service}, v.flap_percent);
+}
+void ServiceMaintenance(S s, Sink out) {
+  for (const auto& v : W(s).services) out.Add({v.node, v.service}, v.maintenance ? 1 : 0);
+}
+void ServiceLastCheck(S s, Sink out) {
+  for (const auto& v : W(s).services) {
+    if (v.last_check) out.Add({v.node, v.service}, ToUnixSeconds(*v.last_check));
+  }
+}
+void NodeMaintenance(S s, Sink out) {
+  for (const auto& n : W(s).nodes) out.Add({n.name}, n.maintenance ? 1 : 0);
+}
+// The incident series carry no severity: an escalation must not change an
+// alert's identity. homelab_incident_info carries it, for joins.
+void IncidentInfo(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
     out.Add({i.id, i.node, i.service, SeverityName(i.severity)}, 1);
   }
 }
+void IncidentOpen(S s, Sink out) {
+  for (const auto& i : W(s).active_incidents) out.Add({i.id, i.node, i.service}, 1);
+}
 void IncidentOccurrences(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, SeverityName(i.severity)},
-            static_cast<double>(i.occurrence_count));
+    out.Add({i.id, i.node, i.service}, static_cast<double>(i.occurrence_count));
   }
 }
 void IncidentStarted(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, SeverityName(i.severity)}, ToUnixSeconds(i.started_at));
+    out.Add({i.id, i.node, i.service}, ToUnixSeconds(i.started_at));
   }
 }
 void IncidentLastOccurrence(S s, Sink out) {
   for (const auto& i : W(s).active_incidents) {
-    out.Add({i.id, i.node, i.service, SeverityName(i.severity)},
-            ToUnixSeconds(i.last_occurrence));
+    out.Add({i.id, i.node, i.service}, ToUnixSeconds(i.last_occurrence));
+  }
+}
+void IncidentsOpened(S s, Sink out) {
+  for (const auto& [key, n] : W(s).history->incidents_opened) {
+    out.Add({key.first, key.second}, static_cast<double>(n));
+  }
+}
+void ResolutionSeconds(S s, Sink out) {
+  // Every severity always present, as homelab_incidents_open.
+  for (Severity sev : kAllSeverities) {
+    const DurationHistogram& h = W(s).history->resolution_by_severity[static_cast<size_t>(sev)];
+    out.AddHistogram({SeverityName(sev)}, kHistoryDurationBuckets, h.cumulative, h.count, h.sum());
+  }
+}
+void DeploymentDurations(S s, Sink out) {
+  for (const auto& [key, h] : W(s).history->deployment_durations) {
+    out.AddHistogram({key.first, key.second}, kHistoryDurationBuckets, h.cumulative, h.count,
+                     h.sum());
   }
 }
 void IncidentsOpen(S s, Sink out) {
@@ -136,9 +174,10 @@ void Reordered(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.reord
 void WindowEvents(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.window_events)); }
 void WindowBytes(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.window_bytes)); }
 void BuildInfo(S, Sink out) { out.Add({HLO_VERSION}, 1); }
+void LastRun(S s, Sink out) { out.Add({}, ToUnixSeconds(W(s).generated_at)); }
 
 void BatchDuration(S s, Sink out) {
-  out.AddHistogram(kBatchDurationBuckets, s.daemon.batch_buckets, s.daemon.batches,
+  out.AddHistogram({}, kBatchDurationBuckets, s.daemon.batch_buckets, s.daemon.batches,
                    s.daemon.batch_seconds_sum);
 }
 void LastBatch(S s, Sink out) {
@@ -149,6 +188,12 @@ void InventoryFailures(S s, Sink out) {
   out.Add({}, static_cast<double>(s.daemon.inventory_reload_failures));
 }
 void InventoryOk(S s, Sink out) { out.Add({}, s.daemon.inventory_ok ? 1 : 0); }
+void ConfigReloadOk(S s, Sink out) { out.Add({}, s.daemon.config_reload_ok ? 1 : 0); }
+void ConfigLastReload(S s, Sink out) { out.Add({}, s.daemon.config_last_reload_success); }
+void ConfigReloads(S s, Sink out) {
+  out.Add({"failure"}, static_cast<double>(s.daemon.config_reloads_failed));
+  out.Add({"success"}, static_cast<double>(s.daemon.config_reloads_succeeded));
+}
 void WorldWriteFailures(S s, Sink out) {
   out.Add({}, static_cast<double>(s.daemon.world_write_failures));
 }
@@ -172,16 +217,25 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_node_last_seen_timestamp_seconds", "Event time the node was last seen, for nodes seen at least once.", MetricType::Gauge, {"node"}, "world", d::NodeLastSeen},
       {"homelab_node_role", "1 for each role the inventory gives the node.", MetricType::Gauge, {"node", "role"}, "world", d::NodeRole},
       {"homelab_service_healthy", "1 when the service is healthy, 0 when unhealthy or unknown.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceHealthy},
-      {"homelab_service_status", "State set of the service: healthy, unhealthy, unknown (1 for the current one).", MetricType::Gauge, {"node", "service", "status"}, "world", d::ServiceStatusSet},
-      {"homelab_incident_open", "1 for each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentOpen},
-      {"homelab_incident_occurrences", "Occurrence count of each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentOccurrences},
-      {"homelab_incident_started_timestamp_seconds", "Event time each active incident started (for its age: time() minus this).", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentStarted},
-      {"homelab_incident_last_occurrence_timestamp_seconds", "Event time of the latest occurrence of each active incident.", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentLastOccurrence},
+      {"homelab_service_status", "State set of the service: healthy, unhealthy, stale, unknown (1 for the current one).", MetricType::Gauge, {"node", "service", "status"}, "world", d::ServiceStatusSet},
+      {"homelab_service_flapping", "1 while the service entry is flapping (its health changed state too often over its last 21 results: see docs/world-files.md), 0 otherwise.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceFlapping},
+      {"homelab_service_flap_percent", "Weighted percent of state changes over the service entry's last 21 health results (0 with fewer), as services.json flap_percent.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceFlapPercent},
+      {"homelab_service_maintenance", "1 while the service or its node is in maintenance (maintenance_started without a matching maintenance_ended), 0 otherwise.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceMaintenance},
+      {"homelab_service_last_check_timestamp_seconds", "Event time of the service's last health signal or failure, for services checked at least once.", MetricType::Gauge, {"node", "service"}, "world", d::ServiceLastCheck},
+      {"homelab_node_maintenance", "1 while the node is in maintenance, 0 otherwise.", MetricType::Gauge, {"node"}, "world", d::NodeMaintenance},
+      {"homelab_incident_info", "1 for each active incident; carries its severity, which may rise while the incident stays open (join it: * on(incident_id) group_left(severity) homelab_incident_info).", MetricType::Gauge, {"incident_id", "node", "service", "severity"}, "world", d::IncidentInfo},
+      {"homelab_incident_open", "1 for each active incident (its severity is on homelab_incident_info).", MetricType::Gauge, {"incident_id", "node", "service"}, "world", d::IncidentOpen},
+      {"homelab_incident_occurrences", "Occurrence count of each active incident.", MetricType::Gauge, {"incident_id", "node", "service"}, "world", d::IncidentOccurrences},
+      {"homelab_incident_started_timestamp_seconds", "Event time each active incident started (for its age: time() minus this).", MetricType::Gauge, {"incident_id", "node", "service"}, "world", d::IncidentStarted},
+      {"homelab_incident_last_occurrence_timestamp_seconds", "Event time of the latest occurrence of each active incident.", MetricType::Gauge, {"incident_id", "node", "service"}, "world", d::IncidentLastOccurrence},
+      {"homelab_incidents_opened_total", "Incidents opened in the history, by node and service.", MetricType::Counter, {"node", "service"}, "world", d::IncidentsOpened},
+      {"homelab_incident_resolution_seconds", "Time from start to resolution of the resolved incidents in the history, by severity (recomputed from the history: a replay gives the same histogram).", MetricType::Histogram, {"severity"}, "world", d::ResolutionSeconds},
       {"homelab_incidents_open", "Active incidents by severity; all four severities always present.", MetricType::Gauge, {"severity"}, "world", d::IncidentsOpen},
       {"homelab_incidents_resolved_total", "Resolved incidents in the history.", MetricType::Counter, {}, "world", d::IncidentsResolved},
       {"homelab_deployments_total", "Finished deployments (deployment_succeeded and deployment_failed events applied) by the deployment's service.", MetricType::Counter, {"service", "status"}, "world", d::DeploymentsTotal},
       {"homelab_deployments_running", "Deployments currently running.", MetricType::Gauge, {}, "world", d::DeploymentsRunning},
       {"homelab_deployment_status", "State set of the latest deployment per node and service: running, succeeded, failed.", MetricType::Gauge, {"node", "service", "status"}, "world", d::DeploymentStatusSet},
+      {"homelab_deployment_duration_seconds", "Duration (started_at to finished_at of the latest attempt) of the finished deployments in the history, by the deployment's service and status (recomputed from the history).", MetricType::Histogram, {"service", "status"}, "world", d::DeploymentDurations},
       {"homelab_observer_events_processed_total", "Events applied, by type (\"unknown\" for types the observer does not know).", MetricType::Counter, {"type"}, "world", d::EventsProcessed},
       {"homelab_observer_events_rejected_total", "Events rejected, by reason.", MetricType::Counter, {"reason"}, "world", d::EventsRejected},
       {"homelab_observer_events_duplicate_total", "Events not applied because an earlier event (in event-time order) had the same id: at-least-once writers such as `send` retrying.", MetricType::Counter, {}, "world", d::EventsDuplicate},
@@ -192,11 +246,15 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_observer_lateness_window_events", "Events held in the lateness window, so that a late event can be folded in without a replay.", MetricType::Gauge, {}, "world", d::WindowEvents},
       {"homelab_observer_lateness_window_bytes", "Approximate memory held by the lateness window.", MetricType::Gauge, {}, "world", d::WindowBytes},
       {"homelab_observer_build_info", "Always 1; the version label tells the build.", MetricType::Gauge, {"version"}, "world", d::BuildInfo},
+      {"homelab_observer_last_run_timestamp_seconds", "Time (--now, else the clock) the world these metrics come from was computed: the end of `once`, the last publish of `run`. For --textfile users, time() minus this is the file's age.", MetricType::Gauge, {}, "world", d::LastRun},
       {"homelab_observer_batch_duration_seconds", "Time to apply one batch of new events and write the world files.", MetricType::Histogram, {}, "daemon", d::BatchDuration},
       {"homelab_observer_last_batch_timestamp_seconds", "Wall-clock time the last batch finished.", MetricType::Gauge, {}, "daemon", d::LastBatch},
       {"homelab_observer_inventory_reloads_total", "Inventory reloads after its files changed.", MetricType::Counter, {}, "daemon", d::InventoryReloads},
       {"homelab_observer_inventory_reload_failures_total", "Inventory reloads that found a broken file; the last good inventory stays in use.", MetricType::Counter, {}, "daemon", d::InventoryFailures},
       {"homelab_observer_inventory_ok", "1 when the inventory in use loaded without problems, 0 otherwise.", MetricType::Gauge, {}, "daemon", d::InventoryOk},
+      {"homelab_observer_config_reload_success", "1 when the last configuration reload (SIGHUP: inventory and web config) succeeded, 0 when it failed and the previous configuration stays in use.", MetricType::Gauge, {}, "daemon", d::ConfigReloadOk},
+      {"homelab_observer_config_last_reload_success_timestamp_seconds", "Wall-clock time of the last successful configuration load (the start counts as one).", MetricType::Gauge, {}, "daemon", d::ConfigLastReload},
+      {"homelab_observer_config_reloads_total", "Configuration reloads on SIGHUP, by result: success or failure.", MetricType::Counter, {"result"}, "daemon", d::ConfigReloads},
       {"homelab_observer_world_write_failures_total", "Failed writes of the world files or checkpoint; retried next batch.", MetricType::Counter, {}, "daemon", d::WorldWriteFailures},
       {"homelab_observer_events_pending_bytes", "Bytes in events/ not yet consumed at the last scan.", MetricType::Gauge, {}, "daemon", d::PendingBytes},
       {"homelab_observer_watch_mode", "1 for the way events/ is watched: inotify, or poll as the fallback.", MetricType::Gauge, {"mode"}, "daemon", d::WatchModeInfo},
@@ -228,9 +286,14 @@ class FamilySink final : public SeriesSink {
     family_.metric.push_back(std::move(metric));
   }
 
-  void AddHistogram(std::span<const double> bounds, std::span<const uint64_t> cumulative,
+  void AddHistogram(std::initializer_list<std::string_view> values,
+                    std::span<const double> bounds, std::span<const uint64_t> cumulative,
                     uint64_t count, double sum) override {
     prometheus::ClientMetric metric;
+    const std::string_view* v = values.begin();
+    for (size_t i = 0; i < spec_.labels.size() && i < values.size(); ++i) {
+      metric.label.push_back({std::string(spec_.labels[i]), std::string(v[i])});
+    }
     metric.histogram.sample_count = count;
     metric.histogram.sample_sum = sum;
     for (size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
@@ -254,9 +317,11 @@ class TextSink final : public SeriesSink {
     text_exposition::AppendSample(out_, spec_.name, spec_.labels, values, value);
   }
 
-  void AddHistogram(std::span<const double> bounds, std::span<const uint64_t> cumulative,
+  void AddHistogram(std::initializer_list<std::string_view> values,
+                    std::span<const double> bounds, std::span<const uint64_t> cumulative,
                     uint64_t count, double sum) override {
-    text_exposition::AppendHistogram(out_, spec_.name, bounds, cumulative, count, sum);
+    text_exposition::AppendHistogram(out_, spec_.name, spec_.labels, values, bounds, cumulative,
+                                     count, sum);
   }
 
  private:

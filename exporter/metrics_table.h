@@ -27,9 +27,10 @@ class SeriesSink {
   // One series of a counter or gauge; `values` in the order of
   // MetricSpec::labels. The views need only live for the call.
   virtual void Add(std::initializer_list<std::string_view> values, double value) = 0;
-  // The one series of a histogram family without labels: cumulative[i]
+  // One series of a histogram family, `values` as for Add: cumulative[i]
   // observations were <= bounds[i]; `count` in all (the +Inf bucket).
-  virtual void AddHistogram(std::span<const double> bounds, std::span<const uint64_t> cumulative,
+  virtual void AddHistogram(std::initializer_list<std::string_view> values,
+                            std::span<const double> bounds, std::span<const uint64_t> cumulative,
                             uint64_t count, double sum) = 0;
 };
 

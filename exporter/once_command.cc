@@ -46,6 +46,8 @@ int RunOnce(const Config& config) {
   options.root = config.root;
   options.inventory = inventory.current();
   options.max_lateness = config.max_lateness;
+  options.flap = config.flap;
+  options.service_stale_after = config.service_stale_after;
   Observer observer(std::move(options));
   std::string error;
   if (!observer.Open(&error)) {

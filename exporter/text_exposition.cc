@@ -103,22 +103,44 @@ void AppendSample(std::string& out, std::string_view name,
   out.push_back('\n');
 }
 
-void AppendHistogram(std::string& out, std::string_view name, std::span<const double> bounds,
-                     std::span<const uint64_t> cumulative, uint64_t count, double sum) {
-  out.append(name).append("_count ");
+void AppendHistogram(std::string& out, std::string_view name,
+                     std::span<const std::string_view> label_names,
+                     std::initializer_list<std::string_view> label_values,
+                     std::span<const double> bounds, std::span<const uint64_t> cumulative,
+                     uint64_t count, double sum) {
+  const size_t pairs = std::min(label_names.size(), label_values.size());
+  // `{a="x",b="y"` without the closing brace, or "" without labels.
+  std::string labels;
+  for (size_t i = 0; i < pairs; ++i) {
+    labels.push_back(i == 0 ? '{' : ',');
+    labels.append(label_names[i]).append("=\"");
+    AppendLabelValue(labels, label_values.begin()[i]);
+    labels.push_back('"');
+  }
+  const auto line = [&](std::string_view suffix) {
+    out.append(name).append(suffix).append(labels);
+    if (!labels.empty()) out.push_back('}');
+    out.push_back(' ');
+  };
+  line("_count");
   AppendCount(out, count);
   out.push_back('\n');
-  out.append(name).append("_sum ");
+  line("_sum");
   AppendValue(out, sum);
   out.push_back('\n');
+  const auto bucket = [&]() {
+    out.append(name).append("_bucket").append(labels).append(labels.empty() ? "{" : ",");
+    out.append("le=\"");
+  };
   for (size_t i = 0; i < bounds.size() && i < cumulative.size(); ++i) {
-    out.append(name).append("_bucket{le=\"");
+    bucket();
     AppendValue(out, bounds[i]);
     out.append("\"} ");
     AppendCount(out, cumulative[i]);
     out.push_back('\n');
   }
-  out.append(name).append("_bucket{le=\"+Inf\"} ");
+  bucket();
+  out.append("+Inf\"} ");
   AppendCount(out, count);
   out.push_back('\n');
 }

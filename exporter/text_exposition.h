@@ -29,10 +29,14 @@ void AppendSample(std::string& out, std::string_view name,
                   std::span<const std::string_view> label_names,
                   std::initializer_list<std::string_view> label_values, double value);
 
-// A histogram without labels: _count, _sum, then a _bucket per bound with its
-// cumulative count, and le="+Inf" with `count`.
-void AppendHistogram(std::string& out, std::string_view name, std::span<const double> bounds,
-                     std::span<const uint64_t> cumulative, uint64_t count, double sum);
+// One histogram series: _count, _sum, then a _bucket per bound with its
+// cumulative count, and le="+Inf" with `count`; the labels (paired as in
+// AppendSample) on each line, `le` after them.
+void AppendHistogram(std::string& out, std::string_view name,
+                     std::span<const std::string_view> label_names,
+                     std::initializer_list<std::string_view> label_values,
+                     std::span<const double> bounds, std::span<const uint64_t> cumulative,
+                     uint64_t count, double sum);
 
 // A sample value as TextSerializer writes a double.
 void AppendValue(std::string& out, double value);

@@ -62,6 +62,30 @@ std::string NewIncidentId(const Model& model, Timestamp started, const std::stri
   }
 }
 
+// Appends one health result to the entry's last kFlapResults and moves its
+// flapping state by the thresholds' hysteresis (CONTRACT §9).
+void RecordResult(ServiceState& entry, bool problem, const FlapThresholds& flap) {
+  constexpr uint32_t kMask = (1u << kFlapResults) - 1;
+  entry.result_bits = ((entry.result_bits << 1) | (problem ? 1u : 0u)) & kMask;
+  if (entry.results < kFlapResults) ++entry.results;
+  if (entry.results < kFlapResults) {
+    entry.flapping = false;
+    return;
+  }
+  const int score = FlapScore(entry.result_bits);
+  if (score >= 76 * flap.high) {
+    entry.flapping = true;
+  } else if (score <= 76 * flap.low) {
+    entry.flapping = false;
+  }
+}
+
+bool InMaintenance(const Model& model, const ServiceState& entry) {
+  if (entry.maintenance) return true;
+  const auto node = model.nodes.find(std::string_view(entry.node));
+  return node != model.nodes.end() && node->second.maintenance;
+}
+
 struct Failure {
   Timestamp at;
   Severity severity;
@@ -70,10 +94,13 @@ struct Failure {
 };
 
 void RecordFailure(Model& model, const std::string& node, const std::string& service,
-                   const Failure& failure, const ApplyHooks& hooks) {
+                   const Failure& failure, const ApplyContext& context, const ApplyHooks& hooks) {
   IncidentsChanged(hooks);
   ServiceState& entry = ServiceEntry(model, node, service, hooks);
   entry.last_check = failure.at;
+  RecordResult(entry, /*problem=*/true, context.flap);
+  const bool flapping = entry.flapping;
+  const bool maintenance = InMaintenance(model, entry);
   if (!entry.active_incident.empty()) {
     if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, entry.active_incident);
     IncidentState& incident = model.incidents.at(entry.active_incident);
@@ -88,6 +115,8 @@ void RecordFailure(Model& model, const std::string& node, const std::string& ser
     incident.severity = std::max(incident.severity, failure.severity);
     if (incident.correlation_id.empty()) incident.correlation_id = failure.correlation_id;
     AppendUnique(incident.diagnostics, failure.diagnostics);
+    incident.flapping = incident.flapping || flapping;
+    incident.during_maintenance = incident.during_maintenance || maintenance;
     return;
   }
   IncidentState incident;
@@ -102,6 +131,8 @@ void RecordFailure(Model& model, const std::string& node, const std::string& ser
   incident.correlation_id = failure.correlation_id;
   incident.repeat_of = entry.last_incident;
   AppendUnique(incident.diagnostics, failure.diagnostics);
+  incident.flapping = flapping;
+  incident.during_maintenance = maintenance;
   entry.active_incident = incident.id;
   entry.last_incident = incident.id;
   if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, incident.id);
@@ -109,12 +140,14 @@ void RecordFailure(Model& model, const std::string& node, const std::string& ser
   model.incidents.emplace(std::move(id), std::move(incident));
 }
 
-void HealthSignal(ServiceState& entry, Timestamp at) {
+void HealthSignal(ServiceState& entry, Timestamp at, const ApplyContext& context) {
   entry.health_seen = true;
   entry.last_check = at;
+  RecordResult(entry, /*problem=*/false, context.flap);
 }
 
-void Recover(Model& model, ServiceState& entry, Timestamp at, const ApplyHooks& hooks) {
+void Recover(Model& model, ServiceState& entry, Timestamp at, const ApplyContext& context,
+             const ApplyHooks& hooks) {
   if (!entry.active_incident.empty()) {
     IncidentsChanged(hooks);
     if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, entry.active_incident);
@@ -123,13 +156,14 @@ void Recover(Model& model, ServiceState& entry, Timestamp at, const ApplyHooks& 
     incident.resolved_at = at;
     entry.active_incident.clear();
   }
-  HealthSignal(entry, at);
+  HealthSignal(entry, at, context);
 }
 
 void ApplyRecovered(Model& model, const Event& event, const ApplyContext& context,
                     const ApplyHooks& hooks) {
   if (!event.node.empty()) {
-    Recover(model, ServiceEntry(model, event.node, event.service, hooks), event.timestamp, hooks);
+    Recover(model, ServiceEntry(model, event.node, event.service, hooks), event.timestamp,
+            context, hooks);
     return;
   }
   // Without a node: every existing entry of that service, the inventory's
@@ -137,12 +171,14 @@ void ApplyRecovered(Model& model, const Event& event, const ApplyContext& contex
   // entry twice changes nothing, so the order and overlap do not matter.
   // (Recover adds no entries, so the index's list stays put meanwhile.)
   for (const std::string& node : NodesWithService(model, event.service, hooks)) {
-    Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, hooks);
+    Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
+            hooks);
   }
   if (context.inventory != nullptr) {
     for (const auto& [node, services] : context.inventory->services) {
       if (services.count(event.service) > 0) {
-        Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, hooks);
+        Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
+                hooks);
       }
     }
   }
@@ -220,7 +256,7 @@ void ApplyDeployment(Model& model, const Event& event, const ApplyContext& conte
       RecordFailure(model, node, service,
                     {at, event.severity.value_or(Severity::kError), event.correlation_id,
                      diagnostics},
-                    hooks);
+                    context, hooks);
     }
   }
 }
@@ -322,15 +358,25 @@ void Apply(Model& model, const Event& event, const ApplyContext& context,
   switch (event.type) {
     case EventType::kHealthcheckPassed:
       detail::HealthSignal(detail::ServiceEntry(model, event.node, event.service, hooks),
-                           event.timestamp);
+                           event.timestamp, context);
       break;
     case EventType::kHealthcheckFailed:
     case EventType::kServiceUnhealthy:
       detail::RecordFailure(model, event.node, event.service,
                             {event.timestamp, event.severity.value_or(Severity::kError),
                              event.correlation_id, {}},
-                            hooks);
+                            context, hooks);
       break;
+    case EventType::kMaintenanceStarted:
+    case EventType::kMaintenanceEnded: {
+      const bool on = event.type == EventType::kMaintenanceStarted;
+      if (event.service.empty()) {
+        model.nodes[event.node].maintenance = on;  // saved for undo above
+      } else {
+        detail::ServiceEntry(model, event.node, event.service, hooks).maintenance = on;
+      }
+      break;
+    }
     case EventType::kServiceRecovered:
       detail::ApplyRecovered(model, event, context, hooks);
       break;
@@ -343,6 +389,18 @@ void Apply(Model& model, const Event& event, const ApplyContext& context,
     default:
       break;
   }
+}
+
+int FlapScore(uint32_t bits) {
+  // Pair x (1 = oldest … 20 = newest) compares result x with result x + 1;
+  // result x sits in bit kFlapResults - x (the newest, result 21, in bit 0).
+  int score = 0;
+  for (int x = 1; x < kFlapResults; ++x) {
+    const uint32_t older = (bits >> (kFlapResults - x)) & 1u;
+    const uint32_t newer = (bits >> (kFlapResults - x - 1)) & 1u;
+    if (older != newer) score += 285 + 10 * (x - 1);
+  }
+  return score;
 }
 
 void CountRejection(Model& model, RejectReason reason) {

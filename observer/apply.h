@@ -21,6 +21,8 @@ struct ApplyContext {
   // service_recovered without a node also reaches the inventory's entries of
   // that service. May be null (no inventory).
   const Inventory* inventory = nullptr;
+  // --flap.high / --flap.low: when a service entry starts and stops flapping.
+  FlapThresholds flap{};
 };
 
 // What Apply keeps informed besides the model; each may be null.

@@ -319,6 +319,11 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
     out.Key("files_hex");
     detail::WriteFiles(out, c.files, /*utf8=*/false);
   }
+  out.Key("flap");
+  out.BeginArray();
+  out.Int(c.flap.high);
+  out.Int(c.flap.low);
+  out.EndArray();
   out.KeyUint("incidents", c.model.incidents.size());
   out.Key("late_events");  // by file name, in hex
   detail::WriteCounts(out, c.late_events, /*hex=*/true);
@@ -390,6 +395,16 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     detail::ReadCounts(At(j, "rebuilds_by_reason"), /*hex=*/false, c.rebuilds_by_reason);
     detail::ReadCounts(At(j, "late_events"), /*hex=*/true, c.late_events);
     c.replay_due = As<bool>(At(j, "replay_due"), "replay_due");
+    {
+      std::vector<int64_t> flap;
+      for (simdjson::dom::element x : As<simdjson::dom::array>(At(j, "flap"), "flap")) {
+        flap.push_back(As<int64_t>(x, "flap"));
+      }
+      if (flap.size() != 2 || flap[0] < 0 || flap[0] > 100 || flap[1] < 0 || flap[1] > 100) {
+        detail::Refuse("bad flap");
+      }
+      c.flap = {static_cast<int>(flap[0]), static_cast<int>(flap[1])};
+    }
     const simdjson::dom::element last = At(j, "rejected_last");
     if (!last.is_null()) {
       std::vector<simdjson::dom::element> f;

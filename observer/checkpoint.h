@@ -21,9 +21,11 @@
 namespace hlo {
 
 // 4: event ids (the event-ids log's state, the window's added ids, the
-// duplicate count). An older checkpoint is unusable: the world is rebuilt
-// once, which also applies the id rule to the events already read.
-inline constexpr int kCheckpointVersion = 4;
+// duplicate count). 5: health results, flapping and maintenance (CONTRACT §9)
+// and the flap thresholds they were computed with. An older checkpoint is
+// unusable: the world is rebuilt once, which also applies the newer rules to
+// the events already read.
+inline constexpr int kCheckpointVersion = 5;
 
 // How far an event file has been consumed: bytes up to and including the last
 // consumed newline (the size for a .json), and the lines counted so far.
@@ -71,6 +73,9 @@ struct Checkpoint {
   // (files that left events/ are forgotten).
   std::map<std::string, uint64_t, std::less<>> late_events;
   bool replay_due = false;          // late events wait for a coalesced replay
+  // The thresholds the model's flapping states were computed with; others
+  // (the flags changed) mean a replay.
+  FlapThresholds flap{};
   // The lateness window (see Timeline::Save and Timeline::Restore).
   struct Window {
     std::optional<OrderKey> floor;

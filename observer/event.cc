@@ -7,10 +7,11 @@ namespace detail {
 namespace {
 
 // Indexed by EventType; kUnknown is last and not a wire name of its own.
-constexpr std::array<std::string_view, 11> kEventTypeNames = {
-    "node_heartbeat",       "node_down",          "healthcheck_passed", "healthcheck_failed",
-    "service_unhealthy",    "service_recovered",  "deployment_started", "deployment_stage",
-    "deployment_succeeded", "deployment_failed",  "unknown",
+constexpr std::array<std::string_view, 13> kEventTypeNames = {
+    "node_heartbeat",       "node_down",           "healthcheck_passed",  "healthcheck_failed",
+    "service_unhealthy",    "service_recovered",   "deployment_started",  "deployment_stage",
+    "deployment_succeeded", "deployment_failed",   "maintenance_started", "maintenance_ended",
+    "unknown",
 };
 static_assert(kEventTypeNames.size() == static_cast<size_t>(EventType::kUnknown) + 1);
 

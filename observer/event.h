@@ -21,6 +21,8 @@ enum class EventType {
   kDeploymentStage,
   kDeploymentSucceeded,
   kDeploymentFailed,
+  kMaintenanceStarted,
+  kMaintenanceEnded,
   kUnknown,
 };
 

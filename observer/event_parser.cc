@@ -532,7 +532,9 @@ struct Needs {
 Needs NeedsOf(EventType type) {
   switch (type) {
     case EventType::kNodeHeartbeat:
-    case EventType::kNodeDown: return {.node = true};
+    case EventType::kNodeDown:
+    case EventType::kMaintenanceStarted:
+    case EventType::kMaintenanceEnded: return {.node = true};
     case EventType::kHealthcheckPassed:
     case EventType::kHealthcheckFailed:
     case EventType::kServiceUnhealthy: return {.node = true, .service = true};

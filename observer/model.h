@@ -47,9 +47,24 @@ using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 // Most recent occurrence timestamps kept per incident.
 inline constexpr size_t kMaxIncidentEvents = 100;
 
+// Health results kept per service entry for flap detection (CONTRACT §9).
+inline constexpr int kFlapResults = 21;
+
+// The flap thresholds (--flap.high, --flap.low), in percent of state change.
+struct FlapThresholds {
+  int high = 30;
+  int low = 20;
+  friend bool operator==(const FlapThresholds&, const FlapThresholds&) = default;
+};
+
+// S of CONTRACT §9 for the last kFlapResults results in `bits` (newest in
+// bit 0, 1 = a problem): the weighted count of state changes, 0…7600.
+int FlapScore(uint32_t bits);
+
 struct NodeState {
   std::optional<Timestamp> last_seen;  // latest event time; node_down excluded
   bool down = false;                   // node_down until the node's next event
+  bool maintenance = false;            // maintenance_started (no service) until _ended
 
   friend bool operator==(const NodeState&, const NodeState&) = default;
 };
@@ -67,6 +82,15 @@ struct ServiceState {
   std::string active_incident;           // "" when none
   std::string last_incident;             // most recently opened, for repeat_of
   std::string last_deployment;           // correlation_id, "" when none
+  // The last kFlapResults health results, newest in bit 0 (1 = a problem,
+  // 0 = OK), and how many there are (at most kFlapResults).
+  uint32_t result_bits = 0;
+  uint8_t results = 0;
+  bool flapping = false;     // with hysteresis, CONTRACT §9
+  bool maintenance = false;  // its own (maintenance_started naming it), not its node's
+
+  // flap_percent of CONTRACT §9: ⌊S / 76⌋, 0 before kFlapResults results.
+  int flap_percent() const { return results < kFlapResults ? 0 : FlapScore(result_bits) / 76; }
 
   friend bool operator==(const ServiceState&, const ServiceState&) = default;
 };
@@ -85,6 +109,8 @@ struct IncidentState {
   std::optional<Timestamp> resolved_at;
   std::string repeat_of;                 // "" = null
   std::vector<std::string> diagnostics;  // "logs/…", unique, in order
+  bool flapping = false;            // its entry was flapping right after an occurrence
+  bool during_maintenance = false;  // an occurrence happened during maintenance
 
   friend bool operator==(const IncidentState&, const IncidentState&) = default;
 };

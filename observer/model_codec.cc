@@ -72,13 +72,22 @@ void WriteCounters(JsonWriter& out, const Counters& c) {
 void WriteService(JsonWriter& out, const ServiceState& s) {
   out.BeginObject();
   out.KeyString("active_incident", s.active_incident);
+  out.Key("flapping");
+  out.Bool(s.flapping);
   out.Key("health_seen");
   out.Bool(s.health_seen);
   out.Key("last_check");
   WriteTime(out, s.last_check);
   out.KeyString("last_deployment", s.last_deployment);
   out.KeyString("last_incident", s.last_incident);
+  out.Key("maintenance");
+  out.Bool(s.maintenance);
   out.KeyString("node", s.node);
+  out.Key("results");
+  out.BeginArray();
+  out.Uint(s.result_bits);
+  out.Uint(s.results);
+  out.EndArray();
   out.KeyString("service", s.service);
   out.EndObject();
 }
@@ -164,6 +173,16 @@ ServiceState ReadService(element value) {
   e.active_incident = ReadString(At(s, "active_incident"));
   e.last_incident = ReadString(At(s, "last_incident"));
   e.last_deployment = ReadString(At(s, "last_deployment"));
+  e.flapping = As<bool>(At(s, "flapping"), "a boolean");
+  e.maintenance = As<bool>(At(s, "maintenance"), "a boolean");
+  const auto [bits, count] = Tuple<2>(At(s, "results"), "a results pair");
+  const auto n = As<uint64_t>(count, "a count");
+  const auto b = As<uint64_t>(bits, "a bit set");
+  if (n > static_cast<uint64_t>(kFlapResults) || b >= (uint64_t{1} << n)) {
+    Refuse("health results out of range");
+  }
+  e.result_bits = static_cast<uint32_t>(b);
+  e.results = static_cast<uint8_t>(n);
   return e;
 }
 
@@ -181,6 +200,7 @@ void WriteModel(JsonWriter& out, const Model& model) {
     out.BeginArray();
     detail::WriteTime(out, entry->second.last_seen);
     out.Bool(entry->second.down);
+    out.Bool(entry->second.maintenance);
     out.EndArray();
   }
   out.EndObject();
@@ -202,9 +222,10 @@ std::optional<Model> ReadModel(simdjson::dom::element value, std::string* error)
     Model m;
     for (const simdjson::dom::key_value_pair n :
          As<simdjson::dom::object>(At(j, "nodes"), "an object")) {
-      const auto [last_seen, down] = detail::Tuple<2>(n.value, "a node pair");
+      const auto [last_seen, down, maintenance] = detail::Tuple<3>(n.value, "a node triple");
       m.nodes[std::string(n.key)] = {detail::ReadOptionalTime(last_seen),
-                                     As<bool>(down, "a boolean")};
+                                     As<bool>(down, "a boolean"),
+                                     As<bool>(maintenance, "a boolean")};
     }
     for (const simdjson::dom::key_value_pair s :
          As<simdjson::dom::object>(At(j, "services"), "an object")) {

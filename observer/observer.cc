@@ -30,6 +30,9 @@ Observer::Observer(ObserverOptions options) {
   world_dir_ = root_ / "world";
   context_.logs_dir = (root_ / "logs").string();
   context_.inventory = options.inventory;
+  context_.flap = options.flap;
+  checkpoint_.flap = options.flap;
+  service_stale_after_ = options.service_stale_after;
   skip_unchanged_history_ = options.skip_unchanged_history;
   timeline_ = Timeline(options.max_lateness);
   replay_min_interval_ = options.replay_min_interval;
@@ -68,6 +71,12 @@ bool Observer::Open(std::string* error) {
     return true;
   }
   checkpoint_ = std::move(*loaded);
+  if (checkpoint_.flap != context_.flap) {
+    notices_.push_back("the flap thresholds changed since the checkpoint; rebuilding from all "
+                       "event files");
+    ScheduleReplay("the flap thresholds changed", "checkpoint", /*count=*/true);
+    return true;
+  }
   const std::vector<std::pair<std::string, std::string>> world = WorldFilesOnDisk();
   if (DigestWorldFiles(world) != checkpoint_.world_digest) {
     ScheduleReplay("world files do not match the checkpoint", "checkpoint", /*count=*/true);
@@ -118,6 +127,7 @@ bool Observer::Open(std::string* error) {
 void Observer::ScheduleReplay(const std::string& reason, const std::string& label, bool count) {
   Checkpoint kept;
   kept.rebuilds = checkpoint_.rebuilds + (count ? 1 : 0);
+  kept.flap = context_.flap;
   kept.rebuilds_by_reason = std::move(checkpoint_.rebuilds_by_reason);
   if (count) ++kept.rebuilds_by_reason[label];
   kept.late_events = std::move(checkpoint_.late_events);
@@ -411,6 +421,7 @@ WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
   in.stages = &stages;
   in.now = now;
   in.stale_after = stale_after;
+  in.service_stale_after = service_stale_after_;
   in.checkpoint_file = checkpoint_.file;
   in.checkpoint_offset = checkpoint_.offset;
   // The history's summary is kept between batches: the index's revisions

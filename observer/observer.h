@@ -54,6 +54,11 @@ struct ObserverOptions {
   // --events.replay-min-interval (`run`): replays for late events are
   // coalesced to at most one per this long; 0 = at once (`once`).
   Duration replay_min_interval{0};
+  // --flap.high / --flap.low (CONTRACT §9). The checkpoint records them:
+  // other values than the checkpoint's mean a replay.
+  FlapThresholds flap{};
+  // --service-stale-after (CONTRACT §9), for Snapshot; 0 = off.
+  Duration service_stale_after{0};
   // Files and clocks (observer/env.h); Env::Default() when null. Must
   // outlive the observer.
   Env* env = nullptr;
@@ -156,6 +161,7 @@ class Observer {
   ModelIndex index_;
   Timeline timeline_;
   Duration replay_min_interval_{0};
+  Duration service_stale_after_{0};  // --service-stale-after, for Snapshot
   Env* env_ = nullptr;
   std::optional<std::chrono::steady_clock::time_point> last_replay_;
   bool replay_pending_ = false;

@@ -160,11 +160,24 @@ Problem ReadDeploymentStatus(element v, DeploymentStatus& out) {
   return "unknown status";
 }
 
+Problem ReadBool(element v, bool& out) {
+  return v.get(out) == simdjson::SUCCESS ? nullptr : "not a boolean";
+}
+
+// duration_seconds is derived from the other fields: only its shape is checked.
+Problem CheckIncidentDuration(element v, IncidentState&) {
+  return v.is_null() || v.is_number() ? nullptr : "not a number or null";
+}
+
 constexpr Field<IncidentState> kIncidentFields[] = {
     {"correlation_id",
      [](element v, IncidentState& i) { return ReadNullableString(v, i.correlation_id); }},
     {"diagnostics", [](element v, IncidentState& i) { return ReadStrings(v, i.diagnostics); }},
+    {"duration_seconds", CheckIncidentDuration},
+    {"during_maintenance",
+     [](element v, IncidentState& i) { return ReadBool(v, i.during_maintenance); }},
     {"events", [](element v, IncidentState& i) { return ReadEvents(v, i.events); }},
+    {"flapping", [](element v, IncidentState& i) { return ReadBool(v, i.flapping); }},
     {"id", [](element v, IncidentState& i) { return ReadString(v, i.id); }},
     {"last_occurrence", [](element v, IncidentState& i) { return ReadTime(v, i.last_occurrence); }},
     {"node", [](element v, IncidentState& i) { return ReadString(v, i.node); }},

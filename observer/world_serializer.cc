@@ -37,17 +37,29 @@ void Strings(JsonWriter& w, const std::vector<std::string>& items) {
 }
 
 // Integral when whole, else fractional seconds.
-void DurationSeconds(JsonWriter& w, const DeploymentState& d) {
-  if (!d.started_at || !d.finished_at || d.status == DeploymentStatus::kRunning) {
-    w.Null();
-    return;
-  }
-  const Duration span = Between(*d.started_at, *d.finished_at);
+void Seconds(JsonWriter& w, Duration span) {
   if (span.nanos % 1'000'000'000 == 0) {
     w.Int(span.nanos / 1'000'000'000);
   } else {
     w.Double(static_cast<double>(span.nanos) / 1e9);
   }
+}
+
+void DurationSeconds(JsonWriter& w, const DeploymentState& d) {
+  if (!d.started_at || !d.finished_at || d.status == DeploymentStatus::kRunning) {
+    w.Null();
+    return;
+  }
+  Seconds(w, Between(*d.started_at, *d.finished_at));
+}
+
+// resolved_at − started_at (CONTRACT §9); null while active.
+void DurationSeconds(JsonWriter& w, const IncidentState& i) {
+  if (i.active || !i.resolved_at) {
+    w.Null();
+    return;
+  }
+  Seconds(w, Between(i.started_at, *i.resolved_at));
 }
 
 // The model's hash maps in key order, as pointers: nothing is copied.
@@ -108,10 +120,16 @@ void Incidents(JsonWriter& w, const Model& m) {
     OrNull(w, i.correlation_id);
     w.Key("diagnostics");
     Strings(w, i.diagnostics);
+    w.Key("duration_seconds");
+    DurationSeconds(w, i);
+    w.Key("during_maintenance");
+    w.Bool(i.during_maintenance);
     w.Key("events");
     w.BeginArray();
     for (const auto& t : i.events) Time(w, t);
     w.EndArray();
+    w.Key("flapping");
+    w.Bool(i.flapping);
     w.KeyString("id", i.id);
     w.Key("last_occurrence");
     Time(w, i.last_occurrence);
@@ -140,6 +158,8 @@ void Nodes(JsonWriter& w, const WorldSnapshot& world) {
     w.Bool(n.in_inventory);
     w.Key("last_seen");
     Time(w, n.last_seen);
+    w.Key("maintenance");
+    w.Bool(n.maintenance);
     w.KeyString("name", n.name);
     w.Key("roles");
     Strings(w, n.roles);
@@ -166,12 +186,17 @@ void Services(JsonWriter& w, const WorldSnapshot& world) {
     w.BeginObject();
     w.Key("active_incident");
     OrNull(w, s.active_incident);
+    w.KeyUint("flap_percent", static_cast<uint64_t>(s.flap_percent));
+    w.Key("flapping");
+    w.Bool(s.flapping);
     w.Key("in_inventory");
     w.Bool(s.in_inventory);
     w.Key("last_check");
     Time(w, s.last_check);
     w.Key("last_deployment");
     OrNull(w, s.last_deployment);
+    w.Key("maintenance");
+    w.Bool(s.maintenance);
     w.KeyString("node", s.node);
     w.KeyString("service", s.service);
     w.KeyString("status", ServiceStatusName(s.status));
@@ -239,6 +264,7 @@ void Summary(JsonWriter& w, const WorldSnapshot& world) {
   w.Key("services");
   w.BeginObject();
   w.KeyUint("healthy", s.services_healthy);
+  w.KeyUint("stale", s.services_stale);
   w.KeyUint("total", world.services.size());
   w.KeyUint("unhealthy", s.services_unhealthy);
   w.KeyUint("unknown", s.services_unknown);

@@ -34,11 +34,26 @@ std::vector<NodeView> Nodes(const SnapshotInputs& in) {
     NodeView& v = view(name);
     v.last_seen = node.last_seen;
     v.status = StatusOf(node, in);
+    v.maintenance = node.maintenance;
   }
   std::vector<NodeView> out;
   out.reserve(views.size());
   for (auto& [name, v] : views) out.push_back(std::move(v));
   return out;
+}
+
+// CONTRACT §9: unhealthy while an incident is active; else, once any health
+// signal was seen, stale when its node is down or its last check is strictly
+// older than --service-stale-after (when set), healthy otherwise; else unknown.
+ServiceStatus StatusOf(const ServiceState& entry, const NodeState* node, const SnapshotInputs& in) {
+  if (!entry.active_incident.empty()) return ServiceStatus::kUnhealthy;
+  if (!entry.health_seen) return ServiceStatus::kUnknown;
+  if (node != nullptr && StatusOf(*node, in) == NodeStatus::kDown) return ServiceStatus::kStale;
+  if (in.service_stale_after.nanos > 0 && entry.last_check &&
+      Between(*entry.last_check, in.now) > in.service_stale_after) {
+    return ServiceStatus::kStale;
+  }
+  return ServiceStatus::kHealthy;
 }
 
 std::optional<DeploymentStatus> StatusOfDeployment(const Model& model, const std::string& id) {
@@ -96,6 +111,10 @@ std::vector<ServiceView> Services(const SnapshotInputs& in) {
       v.service = *inventory->inv_service;
       v.in_inventory = true;
     }
+    const std::string& node_name = model != nullptr ? model->entry->node : v.node;
+    const auto node = in.model->nodes.find(std::string_view(node_name));
+    const NodeState* node_state = node != in.model->nodes.end() ? &node->second : nullptr;
+    if (node_state != nullptr) v.maintenance = node_state->maintenance;
     if (model != nullptr) {
       const ServiceState& entry = *model->entry;
       v.node = entry.node;
@@ -104,9 +123,10 @@ std::vector<ServiceView> Services(const SnapshotInputs& in) {
       v.active_incident = entry.active_incident;
       v.last_deployment = entry.last_deployment;
       v.last_deployment_status = StatusOfDeployment(*in.model, entry.last_deployment);
-      v.status = !entry.active_incident.empty() ? ServiceStatus::kUnhealthy
-                 : entry.health_seen            ? ServiceStatus::kHealthy
-                                                : ServiceStatus::kUnknown;
+      v.flapping = entry.flapping;
+      v.flap_percent = entry.flap_percent();
+      v.maintenance = v.maintenance || entry.maintenance;
+      v.status = StatusOf(entry, node_state, in);
     }
   }
   return out;
@@ -122,6 +142,7 @@ WorldSummary Summarize(const WorldSnapshot& w, const HistorySummary& history) {
   for (const auto& v : w.services) {
     (v.status == ServiceStatus::kHealthy     ? s.services_healthy
      : v.status == ServiceStatus::kUnhealthy ? s.services_unhealthy
+     : v.status == ServiceStatus::kStale     ? s.services_stale
                                              : s.services_unknown)++;
   }
   s.incidents_active = history.incidents_active;
@@ -149,6 +170,7 @@ std::string_view ServiceStatusName(ServiceStatus s) {
   switch (s) {
     case ServiceStatus::kHealthy: return "healthy";
     case ServiceStatus::kUnhealthy: return "unhealthy";
+    case ServiceStatus::kStale: return "stale";
     case ServiceStatus::kUnknown: break;
   }
   return "unknown";
@@ -163,15 +185,39 @@ std::string_view DeploymentStatusName(DeploymentStatus s) {
   return "failed";
 }
 
+const std::shared_ptr<const HistoryFigures>& NoHistoryFigures() {
+  static const auto* const empty =
+      new std::shared_ptr<const HistoryFigures>(std::make_shared<HistoryFigures>());
+  return *empty;
+}
+
+void DurationHistogram::Observe(Duration d) {
+  const int64_t nanos = std::max<int64_t>(d.nanos, 0);
+  for (size_t i = 0; i < cumulative.size(); ++i) {
+    if (nanos <= static_cast<int64_t>(kHistoryDurationBuckets[i]) * 1'000'000'000) {
+      ++cumulative[i];
+    }
+  }
+  ++count;
+  sum_seconds += static_cast<uint64_t>(nanos / 1'000'000'000);
+  sum_nanos += static_cast<uint64_t>(nanos % 1'000'000'000);
+}
+
 HistorySummary SummarizeHistory(const Model& model) {
   HistorySummary h;
+  auto figures = std::make_shared<HistoryFigures>();
   for (const auto& [id, incident] : model.incidents) {
+    ++figures->incidents_opened[{incident.node, incident.service}];
     if (incident.active) {
       ++h.incidents_active;
       ++h.active_by_severity[static_cast<size_t>(incident.severity)];
       h.active_incidents.push_back(incident);
     } else {
       ++h.incidents_resolved;
+      if (incident.resolved_at) {
+        figures->resolution_by_severity[static_cast<size_t>(incident.severity)].Observe(
+            Between(incident.started_at, *incident.resolved_at));
+      }
     }
   }
   std::sort(h.active_incidents.begin(), h.active_incidents.end(),
@@ -180,7 +226,12 @@ HistorySummary SummarizeHistory(const Model& model) {
     (dep.status == DeploymentStatus::kRunning     ? h.deployments_running
      : dep.status == DeploymentStatus::kSucceeded ? h.deployments_succeeded
                                                   : h.deployments_failed)++;
+    if (dep.status != DeploymentStatus::kRunning && dep.started_at && dep.finished_at) {
+      figures->deployment_durations[{dep.service, std::string(DeploymentStatusName(dep.status))}]
+          .Observe(Between(*dep.started_at, *dep.finished_at));
+    }
   }
+  h.figures = std::move(figures);
   return h;
 }
 
@@ -197,6 +248,7 @@ WorldSnapshot BuildSnapshot(const SnapshotInputs& in) {
   w.checkpoint_file = in.checkpoint_file;
   w.checkpoint_offset = in.checkpoint_offset;
   w.summary = detail::Summarize(w, history);
+  w.history = history.figures;
   return w;
 }
 

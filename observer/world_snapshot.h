@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,11 +19,12 @@
 namespace hlo {
 
 enum class NodeStatus { kUp, kDown, kUnknown };
-enum class ServiceStatus { kHealthy, kUnhealthy, kUnknown };
+enum class ServiceStatus { kHealthy, kUnhealthy, kStale, kUnknown };
 std::string_view NodeStatusName(NodeStatus s);
 std::string_view ServiceStatusName(ServiceStatus s);
 inline constexpr ServiceStatus kAllServiceStatuses[] = {
-    ServiceStatus::kHealthy, ServiceStatus::kUnhealthy, ServiceStatus::kUnknown};
+    ServiceStatus::kHealthy, ServiceStatus::kUnhealthy, ServiceStatus::kStale,
+    ServiceStatus::kUnknown};
 
 struct NodeView {
   std::string name;
@@ -31,6 +33,7 @@ struct NodeView {
   std::optional<Timestamp> last_seen;
   bool in_inventory = false;
   std::vector<StageMarker> stages;
+  bool maintenance = false;
 };
 
 struct ServiceView {
@@ -43,11 +46,14 @@ struct ServiceView {
   std::string last_deployment;  // "" = null
   // Status of last_deployment; nullopt when there is none (or it is unknown).
   std::optional<DeploymentStatus> last_deployment_status;
+  bool flapping = false;
+  int flap_percent = 0;
+  bool maintenance = false;  // its own or its node's
 };
 
 struct WorldSummary {
   uint64_t nodes_up = 0, nodes_down = 0, nodes_unknown = 0;
-  uint64_t services_healthy = 0, services_unhealthy = 0, services_unknown = 0;
+  uint64_t services_healthy = 0, services_unhealthy = 0, services_stale = 0, services_unknown = 0;
   uint64_t incidents_active = 0, incidents_resolved = 0;
   std::array<uint64_t, 4> active_by_severity{};  // indexed by Severity
   uint64_t deployments_running = 0, deployments_succeeded = 0, deployments_failed = 0;
@@ -55,6 +61,41 @@ struct WorldSummary {
     return deployments_running + deployments_succeeded + deployments_failed;
   }
 };
+
+// Upper bounds, in seconds, of the duration histograms (incident resolution,
+// deployment duration): 1 minute to 1 week.
+inline constexpr std::array<double, 11> kHistoryDurationBuckets = {
+    60, 300, 900, 1800, 3600, 7200, 21600, 43200, 86400, 259200, 604800};
+
+struct DurationHistogram {
+  std::array<uint64_t, kHistoryDurationBuckets.size()> cumulative{};  // ≤ each bound
+  uint64_t count = 0;
+  // The sum, exact whatever the order of the observations (whole seconds and
+  // the nanoseconds beyond them), so that a replay gives the same figure.
+  uint64_t sum_seconds = 0;
+  uint64_t sum_nanos = 0;
+
+  void Observe(Duration d);  // a negative span counts as 0
+  double sum() const {
+    return static_cast<double>(sum_seconds) + static_cast<double>(sum_nanos) / 1e9;
+  }
+  friend bool operator==(const DurationHistogram&, const DurationHistogram&) = default;
+};
+
+// Figures over the whole history (every incident and deployment the world
+// files hold), recomputed from them: a replay gives the same ones.
+struct HistoryFigures {
+  // resolved_at − started_at of resolved incidents, by severity.
+  std::array<DurationHistogram, 4> resolution_by_severity;  // indexed by Severity
+  // finished_at − started_at of finished deployments (their latest attempt),
+  // by (service or "", "succeeded"|"failed").
+  std::map<std::pair<std::string, std::string>, DurationHistogram> deployment_durations;
+  // Incidents opened, by (node, service).
+  std::map<std::pair<std::string, std::string>, uint64_t> incidents_opened;
+};
+
+// One shared empty HistoryFigures: the default of the pointers below.
+const std::shared_ptr<const HistoryFigures>& NoHistoryFigures();
 
 // Self-contained (no pointers into the model), so the daemon can hand it to
 // the scrape threads while the model moves on. History — resolved incidents
@@ -69,6 +110,7 @@ struct WorldSnapshot {
   std::optional<std::string> checkpoint_file;  // null before any event file
   uint64_t checkpoint_offset = 0;
   WorldSummary summary;
+  std::shared_ptr<const HistoryFigures> history = NoHistoryFigures();  // never null
 };
 
 // What the snapshot needs from the history (incidents and deployments):
@@ -80,6 +122,7 @@ struct HistorySummary {
   uint64_t incidents_active = 0, incidents_resolved = 0;
   std::array<uint64_t, 4> active_by_severity{};  // indexed by Severity
   uint64_t deployments_running = 0, deployments_succeeded = 0, deployments_failed = 0;
+  std::shared_ptr<const HistoryFigures> figures = NoHistoryFigures();  // never null
 };
 HistorySummary SummarizeHistory(const Model& model);
 
@@ -89,6 +132,9 @@ struct SnapshotInputs {
   const StageMarkers* stages = nullptr;    // optional
   Timestamp now;
   Duration stale_after{600'000'000'000};  // --node-stale-after, default 10m
+  // --service-stale-after: a service whose last check is strictly older is
+  // stale (CONTRACT §9); 0 = off.
+  Duration service_stale_after{0};
   std::optional<std::string> checkpoint_file;
   uint64_t checkpoint_offset = 0;
   // SummarizeHistory(*model), when the caller has it; computed when null.

@@ -15,7 +15,7 @@ namespace {
 using fakes::Ev;
 using namespace std::chrono_literals;
 
-const ApplyContext kContext{"/x/logs", nullptr};
+const ApplyContext kContext{"/x/logs", nullptr, {}};
 
 class ApiPublisherTest : public ::testing::Test {
  protected:

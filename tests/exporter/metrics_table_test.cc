@@ -75,8 +75,19 @@ TEST(MetricsTableTest, HoldsEveryContractMetricWithItsLabels) {
       {"homelab_node_role", {"node", "role"}},
       {"homelab_service_healthy", {"node", "service"}},
       {"homelab_service_status", {"node", "service", "status"}},
-      {"homelab_incident_open", {"incident_id", "node", "service", "severity"}},
-      {"homelab_incident_occurrences", {"incident_id", "node", "service", "severity"}},
+      // CONTRACT §9: severity moved to homelab_incident_info.
+      {"homelab_incident_open", {"incident_id", "node", "service"}},
+      {"homelab_incident_occurrences", {"incident_id", "node", "service"}},
+      {"homelab_incident_info", {"incident_id", "node", "service", "severity"}},
+      {"homelab_service_flapping", {"node", "service"}},
+      {"homelab_service_flap_percent", {"node", "service"}},
+      {"homelab_node_maintenance", {"node"}},
+      {"homelab_service_maintenance", {"node", "service"}},
+      {"homelab_service_last_check_timestamp_seconds", {"node", "service"}},
+      {"homelab_incident_resolution_seconds", {"severity"}},
+      {"homelab_deployment_duration_seconds", {"service", "status"}},
+      {"homelab_incidents_opened_total", {"node", "service"}},
+      {"homelab_observer_events_duplicate_total", {}},
       {"homelab_incidents_open", {"severity"}},
       {"homelab_incidents_resolved_total", {}},
       {"homelab_deployments_total", {"service", "status"}},
@@ -123,11 +134,13 @@ TEST(MetricsTableTest, AllFourSeveritiesAlwaysPresent) {
   }
 }
 
-TEST(MetricsTableTest, ServiceStatusIsAStateSetOfThree) {
+TEST(MetricsTableTest, ServiceStatusIsAStateSetOfFour) {
+  // Within --node-stale-after of the snapshot's 12:30: saturn is up.
   const std::string text = ExpositionOf(
-      {R"({"timestamp":"2026-05-12T12:05:00Z","type":"healthcheck_passed","node":"saturn","service":"mosquitto"})"});
+      {R"({"timestamp":"2026-05-12T12:25:00Z","type":"healthcheck_passed","node":"saturn","service":"mosquitto"})"});
   EXPECT_TRUE(HasLine(text, R"(homelab_service_status{node="saturn",service="mosquitto",status="healthy"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_service_status{node="saturn",service="mosquitto",status="unhealthy"} 0)"));
+  EXPECT_TRUE(HasLine(text, R"(homelab_service_status{node="saturn",service="mosquitto",status="stale"} 0)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_service_status{node="saturn",service="mosquitto",status="unknown"} 0)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_service_healthy{node="saturn",service="mosquitto"} 1)"));
 }
@@ -205,7 +218,8 @@ TEST(ExpositionGoldenTest, ExampleHomelabMatchesGoldenFile) {
   // The story's facts, stated here too so a wrong golden file cannot hide them.
   EXPECT_TRUE(HasLine(text, R"(homelab_node_up{node="pluto"} 0)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_node_up{node="saturn"} 1)"));
-  EXPECT_TRUE(HasLine(text, R"(homelab_incident_open{incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin",severity="critical"} 1)"));
+  EXPECT_TRUE(HasLine(text, R"(homelab_incident_open{incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin"} 1)"));
+  EXPECT_TRUE(HasLine(text, R"(homelab_incident_info{incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin",severity="critical"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_incidents_open{severity="critical"} 1)"));
   EXPECT_TRUE(HasLine(text, "homelab_incidents_resolved_total 3"));
   EXPECT_FALSE(HasSeries(text, R"(homelab_incident_open{incident_id="inc-1778578800-saturn-mosquitto")"));

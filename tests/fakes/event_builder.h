@@ -49,7 +49,7 @@ class Ev {
 // this order: in processing order (event time, then line), through the
 // observer's own EventQueue.
 inline Model ApplyInProcessingOrder(std::initializer_list<Ev> events,
-                                    const ApplyContext& context = {std::string(kLogsDir), nullptr}) {
+                                    const ApplyContext& context = {std::string(kLogsDir), nullptr, {}}) {
   EventQueue queue;
   const uint32_t file = queue.AddFile("events.jsonl");
   uint64_t line = 0;

@@ -38,7 +38,9 @@ struct Needs {
 Needs NeedsOf(EventType type) {
   switch (type) {
     case EventType::kNodeHeartbeat:
-    case EventType::kNodeDown: return {true, false, false, false};
+    case EventType::kNodeDown:
+    case EventType::kMaintenanceStarted:  // CONTRACT §9: a node, the service optional
+    case EventType::kMaintenanceEnded: return {true, false, false, false};
     case EventType::kHealthcheckPassed:
     case EventType::kHealthcheckFailed:
     case EventType::kServiceUnhealthy: return {true, true, false, false};

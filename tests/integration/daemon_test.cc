@@ -674,11 +674,13 @@ TEST_F(DaemonTest, ResolvedIncidentSeriesDisappear) {
   const std::map<std::string, std::string> jellyfin = {
       {"incident_id", "inc-1778658600-jupiter-jellyfin"},
       {"node", "jupiter"},
-      {"service", "jellyfin"},
-      {"severity", "critical"}};
+      {"service", "jellyfin"}};
+  std::map<std::string, std::string> info = jellyfin;
+  info["severity"] = "critical";
   auto s = daemon->Metrics();
   ASSERT_TRUE(Has(s, "homelab_incident_open", jellyfin, 1));
   ASSERT_TRUE(Has(s, "homelab_incident_occurrences", jellyfin, 4));
+  ASSERT_TRUE(Has(s, "homelab_incident_info", info, 1));
   ASSERT_TRUE(Has(s, "homelab_incidents_open", {{"severity", "critical"}}, 1));
   const double resolved = Value(s, "homelab_incidents_resolved_total").value_or(-1);
 
@@ -688,6 +690,7 @@ TEST_F(DaemonTest, ResolvedIncidentSeriesDisappear) {
       << daemon->Err();
   s = daemon->Metrics();
   EXPECT_EQ(CountSeries(s, "homelab_incident_occurrences"), 0u);
+  EXPECT_EQ(CountSeries(s, "homelab_incident_info"), 0u);
   EXPECT_EQ(CountSeries(s, "homelab_incident_open", {{"service", "jellyfin"}}), 0u);
   EXPECT_TRUE(Has(s, "homelab_incidents_open", {{"severity", "critical"}}, 0));
   EXPECT_TRUE(Has(s, "homelab_incidents_resolved_total", {}, resolved + 1));
@@ -706,6 +709,11 @@ TEST_F(DaemonTest, ResolvedIncidentSeriesDisappear) {
   s = daemon->Metrics();
   EXPECT_EQ(Value(s, "homelab_incident_open", jellyfin), std::nullopt);
   EXPECT_TRUE(Has(s, "homelab_incident_open",
+                  {{"incident_id", "inc-1778662680-jupiter-jellyfin"},
+                   {"node", "jupiter"},
+                   {"service", "jellyfin"}},
+                  1));
+  EXPECT_TRUE(Has(s, "homelab_incident_info",
                   {{"incident_id", "inc-1778662680-jupiter-jellyfin"},
                    {"node", "jupiter"},
                    {"service", "jellyfin"},

@@ -26,7 +26,7 @@ using fakes::kLogsDir;
 using fakes::T;
 
 void Feed(Model& model, std::initializer_list<Ev> events) {
-  const ApplyContext context{std::string(kLogsDir), nullptr};
+  const ApplyContext context{std::string(kLogsDir), nullptr, {}};
   for (const Ev& ev : events) Apply(model, ev.event(), context);
 }
 

@@ -25,7 +25,7 @@ using fakes::kLogsDir;
 using fakes::T;
 
 void Feed(Model& model, std::initializer_list<Ev> events) {
-  const ApplyContext context{std::string(kLogsDir), nullptr};
+  const ApplyContext context{std::string(kLogsDir), nullptr, {}};
   for (const Ev& ev : events) Apply(model, ev.event(), context);
 }
 
@@ -93,7 +93,7 @@ TEST(DeploymentTest, UnknownCorrelationIdCreatesIt) {
   for (const Ev& first : {Stage("2026-05-12T12:00:00Z", "pull"), Succeeded("2026-05-12T12:00:00Z"),
                           Failed("2026-05-12T12:00:00Z")}) {
     Model model;
-    Apply(model, first.event(), {std::string(kLogsDir), nullptr});
+    Apply(model, first.event(), {std::string(kLogsDir), nullptr, {}});
     ASSERT_EQ(model.deployments.size(), 1u);
     const DeploymentState& d = model.deployments.at("d-1");
     EXPECT_EQ(d.correlation_id, "d-1");
@@ -126,7 +126,7 @@ TEST(DeploymentTest, StartedOnFinishedIsNewAttempt) {
   for (const Ev& end : {Succeeded("2026-05-12T12:05:00Z"),
                         Failed("2026-05-12T12:05:00Z").Diag({"d-1.log"})}) {
     Model model = Replay({Started("2026-05-12T12:00:00Z"), Stage("2026-05-12T12:01:00Z", "pull")});
-    Apply(model, end.event(), {std::string(kLogsDir), nullptr});
+    Apply(model, end.event(), {std::string(kLogsDir), nullptr, {}});
     Feed(model, {Started("2026-05-12T12:10:00Z")});
     const json expected = json::parse(R"({
       "correlation_id": "d-1",

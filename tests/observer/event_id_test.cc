@@ -53,7 +53,7 @@ TEST(EventIdParseTest, IdWithAControlCharacterOrTooLongIsABadName) {
 
 TEST(EventIdApplyTest, SecondEventWithTheSameIdIsCountedNotApplied) {
   Model model;
-  const ApplyContext context{"/x/logs", nullptr};
+  const ApplyContext context{"/x/logs", nullptr, {}};
   Apply(model, Ev("service_unhealthy").At("2026-05-12T12:00:00Z").Node("a").Service("dns").Id("e1").event(), context);
   Apply(model, Ev("service_unhealthy").At("2026-05-12T12:01:00Z").Node("a").Service("dns").Id("e1").event(), context);
   Apply(model, Ev("service_unhealthy").At("2026-05-12T12:02:00Z").Node("a").Service("dns").Id("e2").event(), context);

@@ -24,7 +24,7 @@ using fakes::kLogsDir;
 using fakes::T;
 
 void Feed(Model& model, std::initializer_list<Ev> events, const Inventory* inventory = nullptr) {
-  const ApplyContext context{std::string(kLogsDir), inventory};
+  const ApplyContext context{std::string(kLogsDir), inventory, {}};
   for (const Ev& ev : events) Apply(model, ev.event(), context);
 }
 
@@ -91,7 +91,10 @@ TEST(IncidentTest, SeedExampleGivesOneResolvedIncident) {
       "correlation_id": "hc-1",
       "resolved_at": "2026-05-12T12:10:00Z",
       "repeat_of": null,
-      "diagnostics": []
+      "diagnostics": [],
+      "duration_seconds": 300,
+      "flapping": false,
+      "during_maintenance": false
     }
   })");
   EXPECT_EQ(WorldFileJson(model, "incidents.json"), expected);
@@ -228,7 +231,7 @@ TEST(IncidentTest, EventsKeepLastHundredInProcessingOrder) {
     Event e = Unhealthy("2026-05-12T12:00:00Z").event();
     e.timestamp.seconds += i;
     processed.push_back(e.timestamp);
-    Apply(model, e, {std::string(kLogsDir), nullptr});
+    Apply(model, e, {std::string(kLogsDir), nullptr, {}});
   }
   const IncidentState& incident = Only(model);
   EXPECT_EQ(incident.occurrence_count, 130u);
@@ -251,7 +254,7 @@ TEST(IncidentTest, EventsAtExactlyHundredDropNothing) {
   for (int i = 0; i < 100; ++i) {
     Event e = Unhealthy("2026-05-12T12:00:00Z").event();
     e.timestamp.seconds += i;
-    Apply(model, e, {std::string(kLogsDir), nullptr});
+    Apply(model, e, {std::string(kLogsDir), nullptr, {}});
   }
   const IncidentState& incident = Only(model);
   ASSERT_EQ(incident.events.size(), 100u);

@@ -22,7 +22,7 @@ using fakes::kLogsDir;
 using fakes::T;
 
 void Feed(Model& model, std::initializer_list<Ev> events) {
-  const ApplyContext context{std::string(kLogsDir), nullptr};
+  const ApplyContext context{std::string(kLogsDir), nullptr, {}};
   for (const Ev& ev : events) Apply(model, ev.event(), context);
 }
 
@@ -236,6 +236,7 @@ TEST(NodeTest, NodesFromStageFolders) {
       "roles": [],
       "last_seen": null,
       "in_inventory": false,
+      "maintenance": false,
       "stages": [
         {"name": "01-pull", "completed_at": "2026-05-12T11:00:00Z"},
         {"name": "02-restart", "completed_at": "2026-05-12T11:00:01.5Z"}
@@ -247,6 +248,7 @@ TEST(NodeTest, NodesFromStageFolders) {
       "roles": [],
       "last_seen": null,
       "in_inventory": false,
+      "maintenance": false,
       "stages": []
     }
   })");

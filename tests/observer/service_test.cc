@@ -22,7 +22,7 @@ using fakes::kLogsDir;
 using fakes::T;
 
 void Feed(Model& model, std::initializer_list<Ev> events, const Inventory* inventory = nullptr) {
-  const ApplyContext context{std::string(kLogsDir), inventory};
+  const ApplyContext context{std::string(kLogsDir), inventory, {}};
   for (const Ev& ev : events) Apply(model, ev.event(), context);
 }
 
@@ -32,12 +32,15 @@ Model Replay(std::initializer_list<Ev> events, const Inventory* inventory = null
   return model;
 }
 
-// services.json, as written for `model` (and `inventory`).
+// services.json, as written for `model` (and `inventory`), at 13:00 with
+// --node-stale-after 24h: the nodes here stay up, so these tests see health
+// only (staleness, which a down node brings, is tested in staleness_test.cc).
 json ServicesJson(const Model& model, const Inventory* inventory = nullptr) {
   SnapshotInputs in;
   in.model = &model;
   in.inventory = inventory;
   in.now = T("2026-05-12T13:00:00Z");
+  in.stale_after = Duration{24LL * 3600 * 1'000'000'000};
   return json::parse(SerializeWorld(BuildSnapshot(in), *in.model)[4].content);
 }
 
@@ -353,7 +356,10 @@ TEST(ServiceTest, InventoryOnlyEntryIsUnknownWithNulls) {
       "last_check": null,
       "active_incident": null,
       "in_inventory": true,
-      "last_deployment": null
+      "last_deployment": null,
+      "flapping": false,
+      "flap_percent": 0,
+      "maintenance": false
     }
   })");
   EXPECT_EQ(ServicesJson(Model{}, &inventory), expected);

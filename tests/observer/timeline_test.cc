@@ -56,7 +56,7 @@ Model InOrder(std::vector<TimedEvent> events, const ApplyContext& context) {
   return model;
 }
 
-const ApplyContext kContext{std::string(fakes::kLogsDir), nullptr};
+const ApplyContext kContext{std::string(fakes::kLogsDir), nullptr, {}};
 
 TEST(TimelineTest, AnyArrivalOrderWithinTheWindowGivesTheModelOfProcessingOrder) {
   for (uint64_t seed = 0; seed < 60; ++seed) {

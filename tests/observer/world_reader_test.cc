@@ -26,7 +26,7 @@ using nlohmann::json;
 using fakes::Ev;
 using fakes::T;
 
-const ApplyContext kContext{"/opt/homelab/logs", nullptr};
+const ApplyContext kContext{"/opt/homelab/logs", nullptr, {}};
 
 Model Replay(const std::vector<Ev>& events) {
   Model model;

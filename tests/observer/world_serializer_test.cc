@@ -27,7 +27,7 @@ using fakes::T;
 
 Model Replay(std::initializer_list<Ev> events) {
   Model model;
-  const ApplyContext context{std::string(kLogsDir), nullptr};
+  const ApplyContext context{std::string(kLogsDir), nullptr, {}};
   for (const Ev& ev : events) Apply(model, ev.event(), context);
   return model;
 }
@@ -152,16 +152,18 @@ TEST(WorldSerializerTest, EntityFieldsAreExactlyTheContracts) {
   const Model model = Busy();
   const auto fields = [](const json& file) { return Keys(file.begin().value()); };
   EXPECT_EQ(fields(File(model, "incidents.json")),
-            (std::vector<std::string>{"correlation_id", "diagnostics", "events", "id",
+            (std::vector<std::string>{"correlation_id", "diagnostics", "duration_seconds",
+                                      "during_maintenance", "events", "flapping", "id",
                                       "last_occurrence", "node", "occurrence_count", "repeat_of",
                                       "resolved_at", "service", "severity", "started_at",
                                       "status"}));
   EXPECT_EQ(fields(File(model, "services.json")),
-            (std::vector<std::string>{"active_incident", "in_inventory", "last_check",
-                                      "last_deployment", "node", "service", "status"}));
+            (std::vector<std::string>{"active_incident", "flap_percent", "flapping",
+                                      "in_inventory", "last_check", "last_deployment",
+                                      "maintenance", "node", "service", "status"}));
   EXPECT_EQ(fields(File(model, "nodes.json")),
-            (std::vector<std::string>{"in_inventory", "last_seen", "name", "roles", "stages",
-                                      "status"}));
+            (std::vector<std::string>{"in_inventory", "last_seen", "maintenance", "name", "roles",
+                                      "stages", "status"}));
   EXPECT_EQ(fields(File(model, "deployments.json")),
             (std::vector<std::string>{"attempts", "correlation_id", "diagnostics",
                                       "duration_seconds", "finished_at", "node", "service",
@@ -218,7 +220,7 @@ TEST(WorldSerializerTest, RuntimeSummaryShapeOfEmptyWorld) {
   const json expected = json::parse(R"({
     "generated_at": "2026-05-12T12:30:00Z",
     "nodes": {"total": 0, "up": 0, "down": 0, "unknown": 0},
-    "services": {"total": 0, "healthy": 0, "unhealthy": 0, "unknown": 0},
+    "services": {"total": 0, "healthy": 0, "unhealthy": 0, "stale": 0, "unknown": 0},
     "incidents": {
       "active": 0,
       "resolved": 0,
@@ -231,6 +233,7 @@ TEST(WorldSerializerTest, RuntimeSummaryShapeOfEmptyWorld) {
   EXPECT_EQ(File(Model{}, "runtime-summary.json"), expected);
 }
 
+// The two healthy services sit on nodes that are down at 12:30: stale.
 TEST(WorldSerializerTest, RuntimeSummaryCountsTheWorld) {
   Inventory inventory;
   inventory.nodes["neptune"] = {"neptune", {}, "", {}};
@@ -238,7 +241,7 @@ TEST(WorldSerializerTest, RuntimeSummaryCountsTheWorld) {
   const json expected = json::parse(R"({
     "generated_at": "2026-05-12T12:30:00Z",
     "nodes": {"total": 6, "up": 1, "down": 4, "unknown": 1},
-    "services": {"total": 5, "healthy": 2, "unhealthy": 2, "unknown": 1},
+    "services": {"total": 5, "healthy": 0, "unhealthy": 2, "stale": 2, "unknown": 1},
     "incidents": {
       "active": 2,
       "resolved": 1,
