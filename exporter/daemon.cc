@@ -31,21 +31,29 @@ std::chrono::milliseconds ToMillis(Duration d) {
 }
 
 // What changes the world files without an event: the clock moving a node's
-// status, and stage markers appearing or changing under state/stages/.
+// status (and with it its services' stale) or a service's (--service-stale-after),
+// and stage markers appearing or changing under state/stages/.
 struct NodeFacts {
   std::string name;
   NodeStatus status;
   std::vector<std::pair<std::string, Timestamp>> stages;
   bool operator==(const NodeFacts&) const = default;
 };
+struct ClockFacts {
+  std::vector<NodeFacts> nodes;
+  std::vector<ServiceStatus> services;  // in the snapshot's order
+  bool operator==(const ClockFacts&) const = default;
+};
 
-std::vector<NodeFacts> NodeFactsOf(const WorldSnapshot& world) {
-  std::vector<NodeFacts> facts;
+ClockFacts ClockFactsOf(const WorldSnapshot& world) {
+  ClockFacts facts;
   for (const auto& n : world.nodes) {
     NodeFacts f{n.name, n.status, {}};
     for (const auto& s : n.stages) f.stages.emplace_back(s.name, s.completed_at);
-    facts.push_back(std::move(f));
+    facts.nodes.push_back(std::move(f));
   }
+  facts.services.reserve(world.services.size());
+  for (const auto& v : world.services) facts.services.push_back(v.status);
   return facts;
 }
 
@@ -65,7 +73,7 @@ struct Daemon::Impl {
   std::optional<Timestamp> last_batch_at;
   bool replayed_in_batch = false;  // the batch being published replayed
   DaemonStats stats;
-  std::vector<detail::NodeFacts> committed_nodes;
+  detail::ClockFacts committed_facts;
   bool dirty = true;  // something to write that has not been written
   bool late_logged = false;  // late events were logged since the last replay
   size_t notices_logged = 0;
@@ -130,8 +138,8 @@ struct Daemon::Impl {
     const StageMarkers stages = LoadStageMarkers(observer.root() / "state" / "stages");
     auto world = std::make_shared<WorldSnapshot>(
         observer.Snapshot(Now(), config.node_stale_after, stages));
-    std::vector<detail::NodeFacts> nodes = detail::NodeFactsOf(*world);
-    if (nodes != committed_nodes) dirty = true;
+    detail::ClockFacts facts = detail::ClockFactsOf(*world);
+    if (facts != committed_facts) dirty = true;
     // /metrics first: a scrape should not wait for the world files and the
     // checkpoint to reach the disk.
     stats.pending_bytes = batch.pending_bytes;
@@ -143,7 +151,7 @@ struct Daemon::Impl {
     if (dirty || force_commit) {
       if (observer.Commit(*world, &error, &api.rendered())) {
         dirty = false;
-        committed_nodes = std::move(nodes);
+        committed_facts = std::move(facts);
       } else {
         ++stats.world_write_failures;
         detail::Log("cannot write the world files (will retry): " + error);

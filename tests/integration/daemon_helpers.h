@@ -416,6 +416,7 @@ inline size_t CountSeries(const std::vector<Sample>& samples, const std::string&
 // files in a TempDir of its own.
 class DaemonProcess {
  public:
+  // `now`: the daemon's --now; "" runs it on the real clock.
   explicit DaemonProcess(fs::path root, std::vector<std::string> extra = {},
                          std::string now = kExampleNow)
       : root_(std::move(root)), extra_(std::move(extra)), now_(std::move(now)) {}
@@ -445,14 +446,10 @@ class DaemonProcess {
     std::string why;
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = FreePort();
-      std::vector<std::string> argv = {HLO_BINARY,
-                                       "run",
-                                       "--root",
-                                       root_.string(),
-                                       "--now",
-                                       now_,
+      std::vector<std::string> argv = {HLO_BINARY, "run", "--root", root_.string(),
                                        "--web.listen-address",
                                        "127.0.0.1:" + std::to_string(port_)};
+      if (!now_.empty()) argv.insert(argv.end(), {"--now", now_});  // "": the real clock
       argv.insert(argv.end(), extra_.begin(), extra_.end());
       ++starts_;
       const std::string tag = std::to_string(starts_);

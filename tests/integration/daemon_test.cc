@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <thread>
 
@@ -719,6 +720,41 @@ TEST_F(DaemonTest, ResolvedIncidentSeriesDisappear) {
                    {"service", "jellyfin"},
                    {"severity", "warning"}},
                   1));
+}
+
+// The clock alone moves a service to stale (--service-stale-after): the
+// daemon publishes and writes it without any new event.
+TEST(DaemonClockTest, ServiceTurnsStaleWhenItsLastCheckAgesWithoutAnyEvent) {
+  TempDir tmp;
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  testing::WriteFile(tmp.path() / "events" / "a.jsonl",
+                     Event(stamp, "healthcheck_passed", "n1", "s1"));
+  DaemonProcess daemon(tmp.path(), {"--service-stale-after", "3s"}, /*now=*/"");
+  ASSERT_EQ(daemon.Start(), "");
+  const std::map<std::string, std::string> s1 = {{"node", "n1"}, {"service", "s1"}};
+  auto status = [&](const std::vector<Sample>& m, const char* state) {
+    std::map<std::string, std::string> labels = s1;
+    labels["status"] = state;
+    return Value(m, "homelab_service_status", labels).value_or(-1);
+  };
+  const auto first = daemon.Metrics();
+  const auto since = std::chrono::steady_clock::now();
+  EXPECT_EQ(status(first, "healthy"), 1) << "checked a moment ago";
+  ASSERT_TRUE(daemon.WaitForMetrics([&](const auto& m) { return status(m, "stale") == 1; },
+                                    Millis(15000), Millis(50)))
+      << daemon.Err();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+  EXPECT_GE(waited, 1.0) << "stale before --service-stale-after passed";
+  EXPECT_EQ(status(daemon.Metrics(), "healthy"), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return testing::World(tmp.path(), "services.json")["n1/s1"]["status"] == "stale";
+  })) << "services.json follows the metrics";
+  EXPECT_EQ(testing::World(tmp.path(), "runtime-summary.json")["services"]["stale"], 1);
 }
 
 TEST(DaemonSeverityTest, AllFourSeveritiesOfIncidentsOpenAreAlwaysPresent) {
