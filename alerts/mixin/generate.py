@@ -98,6 +98,14 @@ class Settings:
     def on(self, *labels):
         return f"on({', '.join(list(labels) + [x for x in self.join if x not in labels])})"
 
+    def tmpl(self, metric, kind, *labels):
+        """(selector, args) for a template `query`: `metric` with label=%q
+        for each of `labels` and the join labels, and the `$labels.X` that
+        fill them in, so that the query finds this alert's own series even
+        when several sites or observers share names and incident ids."""
+        names = list(labels) + [x for x in self.join if x not in labels]
+        return self.m(metric, kind, *(f"{n}=%q" for n in names)), " ".join(f"$labels.{n}" for n in names)
+
     def for_(self, key):
         return self.fors[key]
 
@@ -175,6 +183,7 @@ health signal within --service-stale-after for more than
 {human(s.for_('service_stale'))}, although its node is up: whatever runs its
 health check (a cron job, a timer, uptime-kuma...) has probably stopped.""",
     ))
+    flap_sel, flap_args = s.tmpl("homelab_service_flap_percent", "world", "node", "service")
     rules.append(dict(
         alert="HomelabServiceFlapping",
         comment="""Nagios' flap detection, computed by the observer over the last 21 health
@@ -186,13 +195,13 @@ instead of one per open/resolve cycle.""",
         summary="Service {{ $labels.service }} on {{ $labels.node }} is flapping.",
         description=f"""Service {{{{ $labels.service }}}} on node {{{{ $labels.node }}}} keeps
 changing between healthy and failing (flap percent
-{{{{ with printf `{s.m('homelab_service_flap_percent', 'world', 'node=%q', 'service=%q')}` $labels.node $labels.service | query }}}}{{{{ . | first | value }}}}{{{{ end }}}}%)
+{{{{ with printf `{flap_sel}` {flap_args} | query }}}}{{{{ . | first | value }}}}{{{{ end }}}}%)
 for more than {human(s.for_('service_flapping'))}.""",
     ))
     # HomelabIncidentOpen: one rule per alert severity; see alerts/README.md.
-    info_sel = s.m("homelab_incident_info", "world", 'incident_id=%q')
+    info_sel, info_args = s.tmpl("homelab_incident_info", "world", "incident_id")
     # Backquotes: a raw string in Go templates, so selectors may hold quotes.
-    severity_of = (f'{{{{ with printf `{info_sel}` $labels.incident_id | query }}}}'
+    severity_of = (f'{{{{ with printf `{info_sel}` {info_args} | query }}}}'
                    f'{{{{ . | first | label "severity" }}}}{{{{ end }}}}')
     for tier in reversed(ALERT_SEVERITIES):
         sevs = s.incident_severities_at_least(tier)
@@ -273,6 +282,7 @@ def observer_rules(s):
     up = s.m("up", "observer")
     stalled = seconds(s.thr["observer_stalled_after"])
     replays = s.thr["replays_per_hour"]
+    rebuilds_sel, rebuilds_args = s.tmpl("homelab_observer_rebuilds_total", "world", "job", "instance")
     return [
         dict(
             alert="HomelabObserverDown",
@@ -391,11 +401,35 @@ For dashboards, no page.""",
             summary="homelab-observer keeps rebuilding its world from zero.",
             description=f"""homelab-observer on {{{{ $labels.instance }}}} replayed its whole
 history more than {replays} times in the last hour (by reason:
-{{{{ range $i, $r := query (printf "sum by (reason) (round(increase(homelab_observer_rebuilds_total{{job=%q,instance=%q}}[1h]))) > 0" $labels.job $labels.instance) | sortByLabel "reason" }}}}{{{{ if $i }}}}, {{{{ end }}}}{{{{ $r.Labels.reason }}}} {{{{ $r.Value }}}}{{{{ end }}}}).
+{{{{ range $i, $r := query (printf `sum by (reason) (round(increase({rebuilds_sel}[1h]))) > 0` {rebuilds_args}) | sortByLabel "reason" }}}}{{{{ if $i }}}}, {{{{ end }}}}{{{{ $r.Labels.reason }}}} {{{{ $r.Value }}}}{{{{ end }}}}).
 late_event: events dated further back than --events.max-lateness
 (a skewed clock); file_shrank, file_rewritten: event files
 truncated or rewritten after they were read; checkpoint: a
 checkpoint that did not match the world files.""",
+        ),
+    ]
+
+
+def site_rules(s):
+    info = s.m("homelab_observer_build_info", "world", 'site!=""')
+    return [
+        dict(
+            alert="HomelabSiteDown",
+            comment=f"""For a Prometheus that gathers many sites (federation or remote-write;
+docs/scale-out.md): a site whose observer reported within
+{s.thr['site_forgotten_after']} sends nothing now. Whether the observer,
+the site's Prometheus (or agent) or the link between them stopped, the
+site's series went stale or stopped arriving. Quiet where the series carry
+no `site` label (one homelab, one Prometheus).""",
+            expr=f"""max by (site) (max_over_time({info}[{s.thr['site_forgotten_after']}]))
+  unless max by (site) ({info})""",
+            for_=s.for_("site_down"), severity="critical",
+            summary="Site {{ $labels.site }} has stopped reporting.",
+            description=f"""No homelab metric of site {{{{ $labels.site }}}} has reached this
+Prometheus for more than {human(s.for_('site_down'))}, although it reported
+within the last {human(s.thr['site_forgotten_after'])}: its observer, its
+Prometheus (or agent) or the link to it is down. Its other alerts cannot
+fire meanwhile.""",
         ),
     ]
 
@@ -419,7 +453,9 @@ HEADER = """\
 # Incident and service alerts stay quiet while the service or its node is in
 # maintenance (homelab_*_maintenance). The self-monitoring alerts (group
 # homelab-observer) need the daemon (`run`) scraped by a job named
-# "homelab-observer"; see docs/runbooks.md.
+# "homelab-observer"; see docs/runbooks.md. The group homelab-sites is for a
+# Prometheus that gathers many sites (docs/scale-out.md) and stays quiet
+# elsewhere.
 #
 # Check and test:  bash tests/alerts/run_alert_tests.sh
 """
@@ -481,7 +517,8 @@ def render_rule(rule, prefix):
 
 
 def render(settings):
-    groups = [("homelab", world_rules(settings)), ("homelab-observer", observer_rules(settings))]
+    groups = [("homelab", world_rules(settings)), ("homelab-observer", observer_rules(settings)),
+              ("homelab-sites", site_rules(settings))]
     text = [HEADER, "groups:"]
     for gi, (name, rules) in enumerate(groups):
         if gi:
