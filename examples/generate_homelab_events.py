@@ -50,8 +50,10 @@ CHECKED_SERVICES = {
     # pluto/restic never gets a health signal: it stays `unknown`.
 }
 
+MARS_MAINTENANCE_FROM = dt.datetime(2026, 5, 12, 13, 58, tzinfo=UTC)
 MARS_DOWN_AT = dt.datetime(2026, 5, 12, 14, 10, tzinfo=UTC)
 MARS_BACK_AT = dt.datetime(2026, 5, 12, 15, 5, tzinfo=UTC)
+MARS_MAINTENANCE_UNTIL = dt.datetime(2026, 5, 12, 15, 12, tzinfo=UTC)
 PLUTO_LAST_HEARTBEAT = dt.datetime(2026, 5, 12, 2, 20, tzinfo=UTC)
 LAB_PI_FIRST_HEARTBEAT = dt.datetime(2026, 5, 13, 6, 21, tzinfo=UTC)
 
@@ -167,12 +169,31 @@ def add_healthchecks(day1, day2):
 
 
 def add_mars_outage(day1):
+    # A planned kernel update: the whole node is in maintenance around the
+    # reboot, so its alerts stay quiet. The watchdog does not know and still
+    # reports it down: maintenance hides nothing in the world files.
+    day1.add(MARS_MAINTENANCE_FROM, {
+        "type": "maintenance_started", "node": "mars",
+        "message": "kernel 6.1.0-21 -> 6.1.0-22, reboot"})
+    # Draining k3s before the reboot takes traefik down: the checker on
+    # saturn opens an incident (maintenance does not stop that; the incident
+    # gets during_maintenance). It comes before the node_down: any event
+    # naming mars would count as mars being seen and end the node_down.
+    traefik = {"node": "mars", "service": "traefik"}
+    day1.add(at(DAY1, 14, 4), {
+        "type": "healthcheck_failed", **traefik, "severity": "warning",
+        "message": "GET https://mars.lan/ping: 503 (node draining)"})
     day1.add(MARS_DOWN_AT, {
         "type": "node_down", "node": "mars", "severity": "warning",
         "message": "no heartbeat since 13:53 and ping 192.168.10.13 failed",
         "source": "watchdog@saturn"})  # an unknown extra field: ignored
     # The first heartbeat after the reboot brings mars back up.
     heartbeat(day1, "mars", MARS_BACK_AT, MARS_BACK_AT - dt.timedelta(seconds=48))
+    day1.add(at(DAY1, 15, 8), {
+        "type": "service_recovered", **traefik, "message": "GET https://mars.lan/ping: 200"})
+    day1.add(MARS_MAINTENANCE_UNTIL, {
+        "type": "maintenance_ended", "node": "mars",
+        "message": "k3s node Ready, traefik answering"})
 
 
 def add_mosquitto(day1, day2):
@@ -294,8 +315,14 @@ def add_lab_pi(day2):
 
 def add_home_assistant_deploy(day2):
     # Written by a tool on local time (+02:00); still running at the end.
+    # The deploy script puts the service (not the node) in maintenance first,
+    # and ends it after the rollout: at the end it is still in maintenance.
     cid = "deploy-home-assistant-93"
     dep = {"correlation_id": cid, "node": "saturn", "service": "home-assistant"}
+    t = at(DAY2, 8, 44, 30)
+    day2.add(t, {"timestamp": ts_local(t, 2), "type": "maintenance_started",
+                 "node": "saturn", "service": "home-assistant",
+                 "message": "deploy-home-assistant-93"})
     t = at(DAY2, 8, 45)
     day2.add(t, {"timestamp": ts_local(t, 2), "type": "deployment_started", **dep,
                  "message": "home-assistant 2026.5.0 -> 2026.5.1"})

@@ -25,9 +25,11 @@
   const ALL = Object.keys(ENDPOINTS);
   // Which fetches a "changed" list of a world event calls for (the daemon's
   // WorldChanges, exporter/api_publisher.h: nodes, services, incidents,
-  // deployments, and history {incidents, deployments}).
+  // deployments, and history {incidents, deployments}). A node's change
+  // refetches the services too: a service shows its node's maintenance and
+  // turns stale when its node is down, which its own entry may not list.
   const CHANGED_TO_KEYS = {
-    nodes: ['nodes'],
+    nodes: ['nodes', 'services'],
     services: ['services'],
     incidents: ['active', 'resolved'],
     deployments: ['deployments'],
@@ -41,7 +43,9 @@
   const SEVERITY_RANK = { critical: 3, error: 2, warning: 1, info: 0 };
   const SEVERITY_TONE = { critical: 'crit', error: 'bad', warning: 'warn', info: 'info' };
   const NODE_TONE = { up: 'ok', down: 'bad', unknown: 'idle' };
-  const SERVICE_TONE = { healthy: 'ok', unhealthy: 'bad', stale: 'warn', unknown: 'idle' };
+  // stale has a look of its own (dashed, neither green nor red): it was
+  // healthy when last heard of, and that is too long ago.
+  const SERVICE_TONE = { healthy: 'ok', unhealthy: 'bad', stale: 'stale', unknown: 'idle' };
   const SERVICE_RANK = { unhealthy: 0, stale: 1, unknown: 2, healthy: 3 };
   const DEPLOYMENT_TONE = { succeeded: 'ok', failed: 'bad', running: 'info' };
 
@@ -83,8 +87,25 @@
     return node;
   }
 
-  function badge(text, tone) {
-    return h('span', { className: 'badge', dataset: { tone: tone || 'idle' } }, text);
+  // kind: a stable name for scripts and tests (data-badge), title: what the
+  // word means, on hover.
+  function badge(text, tone, kind, title) {
+    return h('span', {
+      className: 'badge', title, dataset: { tone: tone || 'idle', badge: kind || text },
+    }, text);
+  }
+
+  const MEANING = {
+    maintenance: 'In maintenance: its alerts are quiet; failures still open incidents',
+    stale: 'No health result it can vouch for: its node is down, or its last check is too old',
+    flapping: 'Changing between OK and failing over its last 21 health results',
+    incidentFlapping: 'Its service was flapping when it failed',
+    incidentMaintenance: 'It failed while its service or node was in maintenance',
+  };
+
+  function flappingBadge(percent) {
+    const text = typeof percent === 'number' ? `flapping ${percent}%` : 'flapping';
+    return badge(text, 'warn', 'flapping', MEANING.flapping);
   }
 
   function facts(pairs) {
@@ -232,9 +253,12 @@
 
   function incidentCard(inc, resolved, fresh) {
     const sev = inc.severity || 'error';
-    const badges = [badge(sev, SEVERITY_TONE[sev]), badge(resolved ? 'resolved' : 'open', resolved ? 'ok' : 'bad')];
-    if (inc.flapping) badges.push(badge('flapping', 'warn'));
-    if (inc.during_maintenance) badges.push(badge('during maintenance', 'info'));
+    const badges = [badge(sev, SEVERITY_TONE[sev], 'severity'),
+      badge(resolved ? 'resolved' : 'open', resolved ? 'ok' : 'bad', 'status')];
+    if (inc.flapping) badges.push(badge('flapping', 'warn', 'flapping', MEANING.incidentFlapping));
+    if (inc.during_maintenance) {
+      badges.push(badge('during maintenance', 'info', 'during-maintenance', MEANING.incidentMaintenance));
+    }
     const diagnostics = Array.isArray(inc.diagnostics) && inc.diagnostics.length
       ? h('ul', { className: 'paths' }, inc.diagnostics.map((p) => h('li', null, String(p))))
       : null;
@@ -297,10 +321,10 @@
     $('nodes-count').textContent = `(${nodes.length})`;
     replace($('nodes'), nodes.length ? nodes.map((node) => {
       const stale = nodeIsStale(node);
-      const badges = [badge(node.status || 'unknown', NODE_TONE[node.status])];
-      if (stale) badges.push(badge('stale', 'warn'));
-      if (node.maintenance) badges.push(badge('maintenance', 'info'));
-      if (node.in_inventory === false) badges.push(badge('not in inventory', 'idle'));
+      const badges = [badge(node.status || 'unknown', NODE_TONE[node.status], 'status')];
+      if (stale) badges.push(badge('stale', 'warn', 'stale', 'Up, but not seen for 5 minutes'));
+      if (node.maintenance) badges.push(badge('maintenance', 'info', 'maintenance', MEANING.maintenance));
+      if (node.in_inventory === false) badges.push(badge('not in inventory', 'idle', 'not-in-inventory'));
       const roles = Array.isArray(node.roles) && node.roles.length
         ? h('ul', { className: 'roles', 'aria-label': 'roles' }, node.roles.map((r) => h('li', null, String(r))))
         : h('p', { className: 'meta' }, 'no roles');
@@ -308,7 +332,10 @@
         ? node.stages.map((s) => s.name).join(', ') : null;
       return h('article', {
         className: 'card node',
-        dataset: { node: node.name, status: node.status || 'unknown', stale: String(stale) },
+        dataset: {
+          node: node.name, status: node.status || 'unknown', stale: String(stale),
+          maintenance: String(Boolean(node.maintenance)),
+        },
       },
       h('div', { className: 'card-head' }, h('h3', null, node.name), h('span', { className: 'badges' }, badges)),
       roles,
@@ -330,16 +357,21 @@
     replace($('services'), groups.length ? groups.map(([node, list]) => {
       list.sort((a, b) => (SERVICE_RANK[a.status] ?? 2) - (SERVICE_RANK[b.status] ?? 2) ||
         String(a.service).localeCompare(String(b.service)));
-      const unhealthy = list.filter((s) => s.status === 'unhealthy').length;
+      const count = (status) => list.filter((s) => s.status === status).length;
+      const troubles = [[count('unhealthy'), 'unhealthy'], [count('stale'), 'stale']]
+        .filter(([n]) => n > 0).map(([n, word]) => `${n} ${word}`);
       return h('article', { className: 'card service-group', dataset: { node } },
         h('div', { className: 'card-head' },
           h('h3', null, node),
           h('span', { className: 'meta' },
-            unhealthy ? `${unhealthy} of ${list.length} unhealthy` : `${list.length} service${list.length === 1 ? '' : 's'}`)),
+            troubles.length ? `${troubles.join(', ')} of ${list.length}`
+              : `${list.length} service${list.length === 1 ? '' : 's'}`)),
         h('ul', { className: 'service-list' }, list.map((s) => {
-          const badges = [badge(s.status || 'unknown', SERVICE_TONE[s.status])];
-          if (s.flapping) badges.push(badge(`flapping ${s.flap_percent ?? ''}%`.replace(' %', ''), 'warn'));
-          if (s.maintenance) badges.push(badge('maintenance', 'info'));
+          const status = s.status || 'unknown';
+          const badges = [badge(status, SERVICE_TONE[status], 'status',
+            status === 'stale' ? MEANING.stale : undefined)];
+          if (s.flapping) badges.push(flappingBadge(s.flap_percent));
+          if (s.maintenance) badges.push(badge('maintenance', 'info', 'maintenance', MEANING.maintenance));
           const meta = [h('span', null, 'checked ', age(s.last_check))];
           if (s.active_incident) {
             meta.push(' · incident ', h('a', {
@@ -349,7 +381,12 @@
           }
           if (s.last_deployment) meta.push(` · deployed by ${s.last_deployment}`);
           if (s.in_inventory === false) meta.push(' · not in inventory');
-          return h('li', { dataset: { service: `${s.node}/${s.service}`, status: s.status || 'unknown' } },
+          return h('li', {
+            dataset: {
+              service: `${s.node}/${s.service}`, status,
+              flapping: String(Boolean(s.flapping)), maintenance: String(Boolean(s.maintenance)),
+            },
+          },
             h('span', { className: 'service-name' }, s.service),
             h('span', { className: 'badges' }, badges),
             h('span', { className: 'meta' }, meta));
@@ -378,7 +415,7 @@
       },
       h('div', { className: 'card-head' },
         h('h3', null, target),
-        h('span', { className: 'badges' }, badge(status, DEPLOYMENT_TONE[status]))),
+        h('span', { className: 'badges' }, badge(status, DEPLOYMENT_TONE[status], 'status'))),
       h('p', { className: 'meta mono' }, d.correlation_id),
       facts([
         ['Started', d.started_at ? age(d.started_at) : 'unknown'],

@@ -24,6 +24,17 @@ Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
      events/ with the time now, shows up on the page (its open incident, its
      service and its node) within 2 s of the append, without a reload (a
      marker set on window survives);
+   - the example's maintenance shows: saturn/home-assistant (in a service
+     maintenance window at the end) has a "maintenance" badge, and the
+     resolved mars/traefik incident (failed during mars's window) is marked
+     "during maintenance" with how long it lasted (1 h 4 min);
+   - v1.2 states arrive live, without a reload: after appending a
+     node-wide maintenance_started for venus, a node_down for mars and 23
+     alternating failures and recoveries of a new service, venus and its
+     services carry "maintenance" badges, mars's services show as "stale"
+     (a look of their own: neither healthy nor unhealthy), the new service
+     "flapping 100%", its open incident "flapping", and its last resolved
+     incident "flapping" with its duration;
    - at 390 px wide there is no horizontal scroll and the open incidents are
      visible;
    - dark mode (prefers-color-scheme) gives a dark background, light text;
@@ -31,8 +42,8 @@ Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
      its data; when the daemon is back on the same port, with a recovery
      written while it was down, the page says live again and shows the
      recovery, still without a reload.
-4. Writes screenshots (desktop, 390 px, dark, and the stale state) to OUTPUT_DIR
-   and prints their paths.
+4. Writes screenshots (desktop, the v1.2 states, 390 px, dark, and the stale
+   state) to OUTPUT_DIR and prints their paths.
 
 Exit 0 on success, 1 on failure, 77 (skip) when chromium, chromedriver or
 python3-selenium is missing (Debian: apt-get install chromium chromium-driver
@@ -63,6 +74,8 @@ STALE_DEADLINE_S = 10.0
 RECONNECT_DEADLINE_S = 15.0  # EventSource retries every 2 s (the server's "retry:")
 NEW_NODE = "browser-test-node"
 NEW_SERVICE = "browser-test-svc"
+FLAPPY_SERVICE = "browser-test-flappy"
+V12_DEADLINE_S = 5.0
 DESKTOP = (1280, 900)
 PHONE_WIDTH = 390
 PHONE_HEIGHT = 844
@@ -304,6 +317,8 @@ def main(argv):
                                and inc["severity"] in card.text,
                                f"its card names {inc['service']}, {inc['node']} and {inc['severity']}")
 
+        check_example_maintenance(driver, incidents, failures)
+
         # The example as it is (docs/status-page.png is this one).
         shots = [full_page_screenshot(driver, output / "status-page-desktop.png", DESKTOP[0])]
 
@@ -332,6 +347,10 @@ def main(argv):
                        "without a reload (the window's marker survived)")
         failures.check(driver.execute_script("return document.body.dataset.connection") == "live",
                        "the page still says live")
+
+        # Maintenance, stale and flapping, live.
+        check_live_v12_states(driver, root, marker, failures)
+        shots.append(full_page_screenshot(driver, output / "status-page-v12.png", DESKTOP[0]))
 
         # Console, CSP and network, for everything so far.
         time.sleep(0.3)
@@ -451,6 +470,152 @@ def main(argv):
     shutil.rmtree(scratch, ignore_errors=True)
     print(f"PASS in {time.monotonic() - started:.1f} s")
     return 0
+
+
+# What the page shows of one element, for the checks below: its text, its
+# badges (data-badge -> text) and its data attributes.
+DESCRIBE = """
+const describe = (e) => e === null ? null : {
+  text: e.textContent.replace(/\\s+/g, ' ').trim(),
+  badges: Object.fromEntries([...e.querySelectorAll('.badge')].map((b) => [b.dataset.badge, b.textContent])),
+  data: Object.assign({}, e.dataset),
+};
+"""
+
+
+def page_element(driver, selector, attribute, value):
+    """describe() of the first element matching selector whose data attribute
+    equals value (compared in script, not in the selector: names may hold
+    quotes)."""
+    return driver.execute_script(DESCRIBE + """
+        const e = [...document.querySelectorAll(arguments[0])]
+          .find((x) => x.dataset[arguments[1]] === arguments[2]) || null;
+        return describe(e);""", selector, attribute, value)
+
+
+def incident_cards(driver, section, suffix):
+    """describe() of every incident card in #incidents-<section> whose id
+    ends in suffix."""
+    return driver.execute_script(DESCRIBE + """
+        return [...document.querySelectorAll(`#incidents-${arguments[0]} [data-incident-id]`)]
+          .filter((e) => e.dataset.incidentId.endsWith(arguments[1])).map(describe);""",
+        section, suffix)
+
+
+def fact(card, term):
+    """The text after a facts term ("Lasted") in a described card, or None."""
+    m = re.search(re.escape(term) + r"\s*([^A-Z]+)", card["text"])
+    return m.group(1).strip() if m else None
+
+
+def check_example_maintenance(driver, incidents, failures):
+    """The example's maintenance windows, as the page first shows them."""
+    service = page_element(driver, "#services [data-service]", "service", "saturn/home-assistant")
+    failures.check(service is not None and service["badges"].get("maintenance") == "maintenance"
+                   and service["data"].get("status") == "healthy",
+                   f"saturn/home-assistant is healthy with a maintenance badge ({service})")
+    saturn = page_element(driver, "#nodes [data-node]", "node", "saturn")
+    failures.check(saturn is not None and "maintenance" not in saturn["badges"],
+                   f"saturn itself has no maintenance badge ({saturn and saturn['badges']})")
+    traefik = [i for i, inc in incidents.items()
+               if inc["node"] == "mars" and inc["service"] == "traefik" and inc["during_maintenance"]]
+    if failures.check(len(traefik) == 1,
+                      f"the example has mars/traefik's incident during maintenance ({traefik})"):
+        cards = incident_cards(driver, "resolved", traefik[0])
+        failures.check(len(cards) == 1
+                       and cards[0]["badges"].get("during-maintenance") == "during maintenance"
+                       and fact(cards[0], "Lasted") == "1 h 4 min",
+                       f"its resolved card says during maintenance and lasted 1 h 4 min ({cards})")
+
+
+def check_live_v12_states(driver, root, marker, failures):
+    """Maintenance, stale and flapping, appended now, on the page without a
+    reload."""
+    # First the node-wide maintenance alone: nothing in the services' own
+    # entries changes, yet every service of venus must show it.
+    path = root / "events" / "zz-browser-test-v12.jsonl"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"timestamp": rfc3339(datetime.datetime.now(datetime.timezone.utc)),
+                            "type": "maintenance_started", "node": "venus",
+                            "message": "browser test: the whole node"}) + "\n")
+    appended = time.monotonic()
+    venus_services = []
+
+    def venus_in_maintenance():
+        node = page_element(driver, "#nodes [data-node]", "node", "venus")
+        venus_services[:] = driver.execute_script(DESCRIBE + """
+            return [...document.querySelectorAll('#services [data-service]')]
+              .filter((e) => e.dataset.service.startsWith('venus/')).map(describe);""")
+        return (node is not None and node["badges"].get("maintenance") == "maintenance"
+                and node["data"].get("maintenance") == "true" and bool(venus_services)
+                and all(s["badges"].get("maintenance") == "maintenance"
+                        and s["data"].get("maintenance") == "true" for s in venus_services))
+
+    failures.check(wait_for(venus_in_maintenance, V12_DEADLINE_S),
+                   f"a maintenance_started for venus puts a maintenance badge on venus and on each of "
+                   f"its services {time.monotonic() - appended:.2f} s after the append (bound "
+                   f"{V12_DEADLINE_S} s; {[(s['data']['service'], s['badges']) for s in venus_services]})")
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    events = [{"timestamp": rfc3339(now), "type": "node_down", "node": "mars",
+               "message": "browser test: its services turn stale"}]
+    # 23 results a second apart, the last now: failure, recovery, failure, …
+    # The 21st (a failure) makes the service flap (100%); the 22nd resolves
+    # that incident; the 23rd opens one more, flapping too.
+    for i in range(23):
+        events.append({
+            "timestamp": rfc3339(now - datetime.timedelta(seconds=22 - i)),
+            "type": "healthcheck_failed" if i % 2 == 0 else "service_recovered",
+            "node": NEW_NODE, "service": FLAPPY_SERVICE})
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(e) + "\n" for e in events))
+    appended = time.monotonic()
+    flappy = f"{NEW_NODE}/{FLAPPY_SERVICE}"
+    suffix = f"-{NEW_NODE}-{FLAPPY_SERVICE}"
+    last = {}
+
+    def probe():
+        service = lambda name: page_element(driver, "#services [data-service]", "service", name)  # noqa: E731
+        last.update({
+            "traefik": service("mars/traefik"),
+            "k3s": service("mars/k3s"),
+            "flappy": service(flappy),
+            "open": incident_cards(driver, "open", suffix),
+            "resolved": incident_cards(driver, "resolved", suffix),
+        })
+        s = last
+        return (all(s[k] is not None and s[k]["data"].get("status") == "stale" for k in ("traefik", "k3s"))
+                and s["flappy"] is not None and s["flappy"]["badges"].get("flapping") == "flapping 100%"
+                and len(s["open"]) == 1 and len(s["resolved"]) >= 1)
+
+    seen = wait_for(probe, V12_DEADLINE_S)
+    failures.check(seen, f"stale and flapping appended now are on the page "
+                         f"{time.monotonic() - appended:.2f} s after the append (bound {V12_DEADLINE_S} s; "
+                         f"{json.dumps(last)[:1500]})")
+    if not seen:
+        return
+    for key in ("traefik", "k3s"):
+        s = last[key]
+        failures.check(s["badges"].get("status") == "stale"
+                       and not {"healthy", "unhealthy"} & set(s["badges"].values()),
+                       f"{s['data']['service']} on the down mars shows as stale, neither healthy nor "
+                       f"unhealthy ({s['badges']})")
+    look = driver.execute_script("""
+        const li = [...document.querySelectorAll('#services [data-service]')]
+          .find((e) => e.dataset.service === 'mars/traefik');
+        const b = li.querySelector('.badge[data-badge="status"]');
+        return [b.dataset.tone, getComputedStyle(b).borderTopStyle];""")
+    failures.check(look == ["stale", "dashed"], f"a stale badge has a look of its own (tone, border: {look})")
+    flap = last["flappy"]
+    failures.check(flap["data"].get("flapping") == "true" and flap["data"].get("status") == "unhealthy",
+                   f"{flappy}: unhealthy and flapping 100% ({flap['badges']})")
+    failures.check(last["open"][0]["badges"].get("flapping") == "flapping",
+                   f"its open incident is marked flapping ({last['open'][0]['badges']})")
+    newest = max(last["resolved"], key=lambda c: c["data"]["incidentId"])
+    failures.check(newest["badges"].get("flapping") == "flapping" and fact(newest, "Lasted") == "1 s",
+                   f"its last resolved incident is marked flapping and lasted 1 s ({newest['text'][:200]})")
+    failures.check(driver.execute_script("return window.__hloMarker") == marker,
+                   "the v1.2 states came without a reload (the window's marker survived)")
 
 
 def wait_for(predicate, timeout, interval=0.05):

@@ -221,7 +221,13 @@ TEST(ExpositionGoldenTest, ExampleHomelabMatchesGoldenFile) {
   EXPECT_TRUE(HasLine(text, R"(homelab_incident_open{incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_incident_info{incident_id="inc-1778658600-jupiter-jellyfin",node="jupiter",service="jellyfin",severity="critical"} 1)"));
   EXPECT_TRUE(HasLine(text, R"(homelab_incidents_open{severity="critical"} 1)"));
-  EXPECT_TRUE(HasLine(text, "homelab_incidents_resolved_total 3"));
+  EXPECT_TRUE(HasLine(text, "homelab_incidents_resolved_total 4"));
+  // mars's maintenance window ended on day 1; saturn/home-assistant's own
+  // (around its deployment) is still on at the end, saturn's is not.
+  EXPECT_TRUE(HasLine(text, R"(homelab_node_maintenance{node="mars"} 0)"));
+  EXPECT_TRUE(HasLine(text, R"(homelab_node_maintenance{node="saturn"} 0)"));
+  EXPECT_TRUE(HasLine(text, R"(homelab_service_maintenance{node="saturn",service="home-assistant"} 1)"));
+  EXPECT_TRUE(HasLine(text, R"(homelab_incidents_opened_total{node="mars",service="traefik"} 1)"));
   EXPECT_FALSE(HasSeries(text, R"(homelab_incident_open{incident_id="inc-1778578800-saturn-mosquitto")"));
 }
 
