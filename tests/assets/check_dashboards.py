@@ -14,13 +14,22 @@ dashboard must:
     format, which provisioning does not understand);
   - give every panel, including panels nested in rows, a unique id;
   - give every target a refId unique within its panel and a non-empty expr;
-  - give every Prometheus annotation a name, an expr and a titleFormat.
+  - give every Prometheus annotation a name, an expr and a titleFormat;
+  - have a template variable `site` (a query variable, multi-value, with
+    All as `.*`, so that series without a site label match too), and filter
+    every metric selector of every query (targets, annotations, query
+    variables other than `site` itself) by it: `site=~"$site"`;
+  - keep sites apart: every aggregation (sum, avg, min, max, count, group)
+    keeps `site` (`by (site, ...)` or `without (...)`), except a `count` of
+    `group by (site)`, which counts the sites; every `on(...)` join matches
+    on `site` too (two sites may share node names and incident ids).
 
 Exit 0 when all is well, 1 with one line per problem otherwise.
 Python 3 standard library only.
 """
 import json
 import pathlib
+import re
 import sys
 
 WANT_DS = {"type": "prometheus", "uid": "${datasource}"}
@@ -45,6 +54,36 @@ def find_strings(node, path=""):
             yield from find_strings(value, f"{path}[{i}]")
     elif isinstance(node, str):
         yield path, node
+
+
+SITE_FILTER = 'site=~"$site"'
+AGGREGATION = re.compile(r"\b(sum|avg|min|max|count|group)\s*(?=\(|by\b|without\b)")
+
+
+def site_problems(expr):
+    """What keeps `expr` from being filtered by, and split by, $site."""
+    problems = []
+    for m in re.finditer(r"\b([a-zA-Z_:][\w:]*)\s*(\{[^}]*\})?", expr):
+        name, selector = m.group(1), m.group(2)
+        if not (name.startswith("homelab_") or name == "up") or expr[m.end():].lstrip().startswith("("):
+            continue
+        if not selector or SITE_FILTER not in selector:
+            problems.append(f"selector {m.group(0)!r} lacks {SITE_FILTER}")
+    for m in AGGREGATION.finditer(expr):
+        rest = expr[m.end():].lstrip()
+        if rest.startswith("without"):
+            continue
+        by = re.match(r"by\s*\(([^)]*)\)", rest)
+        if by:
+            if "site" not in [x.strip() for x in by.group(1).split(",")]:
+                problems.append(f"{m.group(1)} by ({by.group(1)}) mixes sites: add site")
+        elif not (m.group(1) == "count" and re.match(r"\(\s*group by \(site\)", rest)):
+            problems.append(f"{m.group(1)}(...) without by (site, ...) mixes sites")
+    for m in re.finditer(r"\bon\s*\(([^)]*)\)", expr):
+        labels = [x.strip() for x in m.group(1).split(",") if x.strip()]
+        if labels and "site" not in labels:
+            problems.append(f"on({m.group(1)}) joins across sites: add site")
+    return problems
 
 
 def ds_ok(ds):
@@ -106,6 +145,19 @@ def check_dashboard(path, problems, uids):
         if v.get("type") == "query" and not ds_ok(v.get("datasource")):
             bad(f'query variable {v.get("name")!r} does not use the datasource variable: '
                 f'{v.get("datasource")!r}')
+    site_vars = [v for v in variables if v.get("name") == "site"]
+    if not site_vars:
+        bad('no template variable "site"')
+    else:
+        v = site_vars[0]
+        if v.get("type") != "query" or not v.get("multi") or not v.get("includeAll") or v.get("allValue") != ".*":
+            bad('variable "site" must be a multi-value query variable with All = ".*"')
+    for v in variables:
+        if v.get("type") == "query" and v.get("name") != "site":
+            q = v.get("query")
+            q = q.get("query") if isinstance(q, dict) else q
+            for problem in site_problems(q or ""):
+                bad(f"query variable {v.get('name')!r}: {problem}")
 
     for i, ann in enumerate((board.get("annotations") or {}).get("list") or []):
         ds = ann.get("datasource")
@@ -121,6 +173,8 @@ def check_dashboard(path, problems, uids):
                 bad(f"annotation {i} has no name")
             if not ann.get("titleFormat"):
                 bad(f"annotation {i} ({ann.get('name')!r}) has no titleFormat")
+            for problem in site_problems(expr or ""):
+                bad(f"annotation {i} ({ann.get('name')!r}): {problem}")
 
     panels = list(walk_panels(board.get("panels")))
     if not panels:
@@ -164,6 +218,9 @@ def check_dashboard(path, problems, uids):
             expr = target.get("expr")
             if not isinstance(expr, str) or not expr.strip():
                 bad(f"{label}: target {ref!r} has no expr")
+                continue
+            for problem in site_problems(expr):
+                bad(f"{label}: target {ref!r}: {problem}")
         for ref in set(r for r in refids if refids.count(r) > 1):
             bad(f"{label}: refId {ref!r} used twice")
 

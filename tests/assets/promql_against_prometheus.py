@@ -23,7 +23,11 @@ Usage: promql_against_prometheus.py BINARY SOURCE_DIR SCRATCH_DIR
      return a non-empty result that is not all NaN (a panel that would say
      "No data" on the example fails the test);
    - every metric name (homelab_*) those queries use must have a series;
-   - every `label_values(metric, label)` variable query must find values;
+   - every `label_values(metric, label)` variable query (the metric may
+     carry a selector with variables, substituted as above) must find
+     series (`count by (label)`); the `site` label is absent here, as on a
+     single homelab, so $site's All (`.*`) must match series without it
+     (tests/multisite checks three real sites);
    - every Prometheus annotation query of the dashboards must evaluate
      without error (it may be empty: annotations mark changes);
    - every rule Prometheus loaded (read back through /api/v1/rules) must be
@@ -335,11 +339,16 @@ def main(argv):
         metric_names = set()
         for where, raw, kind, variables in dashboard_queries(source):
             if kind == "variable":
-                m = re.fullmatch(r"\s*label_values\(\s*([a-zA-Z_:][\w:]*)\s*,\s*(\w+)\s*\)\s*", raw)
+                m = re.fullmatch(r"\s*label_values\(\s*([a-zA-Z_:][\w:]*(?:\{[^}]*\})?)\s*,\s*(\w+)\s*\)\s*", raw)
                 if not m:
                     failures.append(f"{where}: unsupported variable query {raw!r}")
                     continue
-                expr = f"count by ({m.group(2)}) ({m.group(1)})"
+                try:
+                    selector = substitute(m.group(1), variables)
+                except KeyError as e:
+                    failures.append(f"{where}: unknown variable ${e.args[0]} in {raw!r}")
+                    continue
+                expr = f"count by ({m.group(2)}) ({selector})"
             else:
                 try:
                     expr = substitute(raw, variables)
