@@ -167,19 +167,21 @@ void ApplyRecovered(Model& model, const Event& event, const ApplyContext& contex
     return;
   }
   // Without a node: every existing entry of that service, the inventory's
-  // included, since those are entries of services.json too. Recovering an
-  // entry twice changes nothing, so the order and overlap do not matter.
-  // (Recover adds no entries, so the index's list stays put meanwhile.)
+  // included, since those are entries of services.json too. Each gets one
+  // health result (CONTRACT §9), so an entry both the events and the
+  // inventory hold is recovered once: by the first loop, over the model's
+  // entries. (Recover adds no entries, so the index's list stays put
+  // meanwhile.)
   for (const std::string& node : NodesWithService(model, event.service, hooks)) {
     Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
             hooks);
   }
   if (context.inventory != nullptr) {
     for (const auto& [node, services] : context.inventory->services) {
-      if (services.count(event.service) > 0) {
-        Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
-                hooks);
-      }
+      if (services.count(event.service) == 0) continue;
+      if (model.services.contains(std::string_view(ServiceKey(node, event.service)))) continue;
+      Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
+              hooks);
     }
   }
 }
