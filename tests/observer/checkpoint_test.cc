@@ -388,5 +388,105 @@ TEST(CheckpointTest, HistoryThatDoesNotMatchIsRefused) {
   ExpectHistoryRefused("a deployment too many", incidents, HistoryFiles(extra).first);
 }
 
+
+// ------------------------------------------- CONTRACT §9 state survives ----
+
+// 25 alternating checks of saturn/mosquitto (flapping, an incident that
+// flapped, during the node's maintenance), then mars/grafana's own
+// maintenance, all under --flap.high 50 --flap.low 10.
+const FlapThresholds kCustomFlap{.high = 50, .low = 10};
+
+void FlappingFirstHalf(Model& model) {
+  const ApplyContext context{std::string(kLogsDir), nullptr, kCustomFlap};
+  Apply(model, Ev("maintenance_started").At("2026-05-12T11:59:00Z").Node("saturn").event(), context);
+  for (int i = 0; i < 25; ++i) {
+    Apply(model,
+          Ev(i % 2 == 0 ? "healthcheck_failed" : "healthcheck_passed")
+              .At(Add(T("2026-05-12T12:00:00Z"), Duration{i * 1'000'000'000LL}))
+              .Node("saturn").Service("mosquitto").event(),
+          context);
+  }
+  Apply(model, Ev("maintenance_started").At("2026-05-12T12:01:00Z").Node("mars").Service("grafana")
+                   .event(), context);
+}
+
+void FlappingSecondHalf(Model& model) {
+  const ApplyContext context{std::string(kLogsDir), nullptr, kCustomFlap};
+  Apply(model, Ev("maintenance_ended").At("2026-05-12T12:02:00Z").Node("saturn").event(), context);
+  for (int i = 0; i < 12; ++i) {
+    Apply(model,
+          Ev(i % 3 == 0 ? "healthcheck_failed" : "service_recovered")
+              .At(Add(T("2026-05-12T12:03:00Z"), Duration{i * 1'000'000'000LL}))
+              .Node("saturn").Service("mosquitto").event(),
+          context);
+  }
+  Apply(model, Ev("healthcheck_failed").At("2026-05-12T12:04:00Z").Node("mars").Service("grafana")
+                   .event(), context);
+}
+
+TEST(CheckpointTest, RoundTripsHealthResultsFlappingMaintenanceAndThresholds) {
+  Checkpoint original;
+  original.flap = kCustomFlap;
+  FlappingFirstHalf(original.model);
+  // The state worth keeping is there to keep.
+  const ServiceState& flappy = original.model.services.at("saturn/mosquitto");
+  ASSERT_TRUE(flappy.flapping);
+  ASSERT_EQ(flappy.results, kFlapResults);
+  ASSERT_TRUE(original.model.nodes.at("saturn").maintenance);
+  ASSERT_TRUE(original.model.services.at("mars/grafana").maintenance);
+  ASSERT_TRUE(original.model.incidents.begin()->second.flapping);
+  ASSERT_TRUE(original.model.incidents.begin()->second.during_maintenance);
+
+  std::string error;
+  const std::optional<Checkpoint> parsed = Resume(original, &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  ExpectSame(original, *parsed);
+  EXPECT_EQ(parsed->flap, kCustomFlap);
+}
+
+TEST(CheckpointTest, ResumedFlapAndMaintenanceStateContinueLikeUninterrupted) {
+  Model uninterrupted;
+  FlappingFirstHalf(uninterrupted);
+  FlappingSecondHalf(uninterrupted);
+
+  Checkpoint saved;
+  saved.flap = kCustomFlap;
+  FlappingFirstHalf(saved.model);
+  std::string error;
+  std::optional<Checkpoint> resumed = Resume(saved, &error);
+  ASSERT_TRUE(resumed.has_value()) << error;
+  FlappingSecondHalf(resumed->model);
+  EXPECT_TRUE(resumed->model == uninterrupted);
+  EXPECT_EQ(resumed->model.services.at("saturn/mosquitto").result_bits,
+            uninterrupted.services.at("saturn/mosquitto").result_bits);
+}
+
+TEST(CheckpointTest, IncidentFlagsRoundTripThroughTheWorldFiles) {
+  // An incident with only during_maintenance, one with only flapping.
+  Checkpoint original;
+  IncidentState a;
+  a.id = "inc-1-saturn-mosquitto";
+  a.node = "saturn";
+  a.service = "mosquitto";
+  a.active = false;
+  a.started_at = Timestamp{1, 0};
+  a.last_occurrence = Timestamp{1, 0};
+  a.resolved_at = Timestamp{2, 500000000};
+  a.occurrence_count = 1;
+  a.events = {Timestamp{1, 0}};
+  a.during_maintenance = true;
+  IncidentState b = a;
+  b.id = "inc-1-saturn-mosquitto-2";
+  b.during_maintenance = false;
+  b.flapping = true;
+  original.model.incidents[a.id] = a;
+  original.model.incidents[b.id] = b;
+  std::string error;
+  const std::optional<Checkpoint> parsed = Resume(original, &error);
+  ASSERT_TRUE(parsed.has_value()) << error;
+  EXPECT_TRUE(parsed->model.incidents.at(a.id) == a);
+  EXPECT_TRUE(parsed->model.incidents.at(b.id) == b);
+}
+
 }  // namespace
 }  // namespace hlo
