@@ -11,7 +11,12 @@
 // `2026-12-03.jsonl`, `.ndjson`, `.json` drops renamed into place holding an
 // object or an array), heartbeats, health checks, incidents, recoveries with
 // and without node, deployments whose events are spread over several files,
-// node_down, unknown types and invalid lines. Timestamps come in mixed
+// node_down, maintenance_started/_ended (node-wide and for one service, and
+// now and then one without a node, rejected), unknown types and invalid
+// lines; in about a third of the seeds one service flaps — a share of the
+// events are health checks of one node/service alternating failed and passed
+// — and some seeds pass --flap.high/--flap.low (low enough that flapping
+// comes and goes) and --service-stale-after (CONTRACT §9). Timestamps come in mixed
 // spellings (offsets, fractions, lower case) and follow a per-seed spread, so
 // both reorderings within --events.max-lateness and arrivals beyond it
 // happen; lines within a file need not be in time order, and some seeds pass
@@ -125,6 +130,10 @@ struct Params {
   double cut_mid_line = 0.15;          // chance an append ends mid-line
   double sticky = 0.3;                 // chance the next step writes to the same file
   bool killed_onces = false;           // SIGKILL some `once` runs too
+  // A flapping service (CONTRACT §9): this share of the events are health
+  // checks of flap_node/flap_service, alternating failed and passed.
+  double flap_share = 0;
+  std::string flap_node, flap_service;
 };
 
 // A JSONL line or .json array element, without '\n'.
@@ -201,6 +210,16 @@ Params DrawParams(Rng& rng) {
   p.cut_mid_line = rng.Pick({0.0, 0.15, 0.4});
   p.sticky = rng.Pick({0.0, 0.3, 0.8});
   p.killed_onces = rng.Chance(0.2);
+  if (rng.Chance(0.35)) {
+    p.flap_share = rng.Pick({0.25, 0.4, 0.6});
+    p.flap_node = rng.Pick(kHosts);
+    p.flap_service = rng.Pick(kServices);
+  }
+  if (rng.Chance(0.3)) {
+    const bool low = rng.Chance(0.5);
+    p.flags.insert(p.flags.end(), {"--flap.high", low ? "8" : "40", "--flap.low", low ? "4" : "25"});
+  }
+  if (rng.Chance(0.2)) p.flags.insert(p.flags.end(), {"--service-stale-after", "20m"});
   return p;
 }
 
@@ -240,9 +259,10 @@ std::string RenderTime(Rng& rng, int64_t seconds, int32_t nanos, bool vary) {
 
 // One event (or invalid line) as JSON text without '\n'; *valid tells
 // which. `in_array`: an element of a .json array (no bad_json there: it
-// would reject the file).
+// would reject the file). `*flips` counts the flapping service's checks so
+// far, which alternate failed and passed.
 std::string DrawEvent(Rng& rng, const Params& p, const std::string& ts, const std::string& host,
-                      bool in_array, bool* valid) {
+                      bool in_array, bool* valid, int* flips) {
   *valid = false;
   const std::string node = !host.empty() && rng.Chance(0.8) ? host : rng.Pick(kHosts);
   const std::string service = rng.Pick(kServices);
@@ -251,7 +271,11 @@ std::string DrawEvent(Rng& rng, const Params& p, const std::string& ts, const st
     switch (rng.Int(in_array ? 1 : 0, 6)) {
       case 0:  // bad_json
         return R"({"timestamp":")" + ts + R"(","type":"node_heartbeat","node":)";
-      case 1:  // missing_field
+      case 1:  // missing_field: no service, or a maintenance event without node
+        if (rng.Chance(0.3)) {
+          return ojson{{"timestamp", ts}, {"type", "maintenance_started"}, {"service", service}}
+              .dump();
+        }
         return ojson{{"timestamp", ts}, {"type", "healthcheck_passed"}, {"node", node}}.dump();
       case 2:  // bad_timestamp
         return ojson{
@@ -276,6 +300,13 @@ std::string DrawEvent(Rng& rng, const Params& p, const std::string& ts, const st
   *valid = true;
   ojson e;
   e["timestamp"] = ts;
+  if (rng.Chance(p.flap_share)) {
+    e["type"] = (*flips)++ % 2 == 0 ? "healthcheck_failed" : "healthcheck_passed";
+    e["node"] = p.flap_node;
+    e["service"] = p.flap_service;
+    if (rng.Chance(0.1)) e["type"] = rng.Chance(0.5) ? "service_unhealthy" : "service_recovered";
+    return e.dump();
+  }
   static constexpr const char* kSeverities[] = {"", "info", "warning", "error", "critical"};
   const int64_t kind = rng.Int(0, 99);
   auto failure = [&](const char* type) {
@@ -286,9 +317,13 @@ std::string DrawEvent(Rng& rng, const Params& p, const std::string& ts, const st
     if (!sev.empty()) e["severity"] = sev;
     if (rng.Chance(0.1)) e["correlation_id"] = corr;
   };
-  if (kind < 25) {
+  if (kind < 18) {
     e["type"] = "node_heartbeat";
     e["node"] = node;
+  } else if (kind < 25) {  // maintenance: node-wide, or of one service
+    e["type"] = rng.Chance(0.5) ? "maintenance_started" : "maintenance_ended";
+    e["node"] = node;
+    if (kind >= 22) e["service"] = service;
   } else if (kind < 40) {
     e["type"] = "healthcheck_passed";
     e["node"] = node;
@@ -412,6 +447,7 @@ Case DrawCase(uint64_t seed) {
     c.files.push_back(std::move(f));
   }
   // Events in their true order, each to a random file; noise on the times.
+  int flips = 0;
   for (int k = 0; k < p.events; ++k) {
     const size_t fi = static_cast<size_t>(rng.Int(0, p.files - 1));
     FileSpec& f = c.files[fi];
@@ -426,14 +462,15 @@ Case DrawCase(uint64_t seed) {
     }
     const std::string ts = RenderTime(rng, t, nanos, rng.Chance(p.spellings));
     Line line{"", false, t, nanos};
-    line.text = DrawEvent(rng, p, ts, f.host, f.json, &line.valid);
+    line.text = DrawEvent(rng, p, ts, f.host, f.json, &line.valid, &flips);
     f.lines.push_back(std::move(line));
   }
   for (FileSpec& f : c.files) {
     if (f.lines.empty() && f.json) {
       Line line{"", false, kBaseSeconds, 0};
       line.text =
-          DrawEvent(rng, p, RenderTime(rng, kBaseSeconds, 0, false), f.host, true, &line.valid);
+          DrawEvent(rng, p, RenderTime(rng, kBaseSeconds, 0, false), f.host, true, &line.valid,
+                    &flips);
       f.lines.push_back(std::move(line));
     }
     // Some files hold their lines in no time order at all (a concatenation).
@@ -476,6 +513,10 @@ std::string Describe(const Case& c) {
     << p.span_s << "s, jitter " << p.jitter_s << "s, outliers " << p.outliers << ", grid "
     << p.grid_s << "s, fractions " << p.fractions << ", spellings " << p.spellings << ", invalid "
     << p.invalid << ", ids " << p.ids;
+  if (p.flap_share > 0) {
+    s << ", " << p.flap_node << "/" << p.flap_service << " flapping in " << p.flap_share
+      << " of the events";
+  }
   if (p.skewed_host >= 0) s << ", " << kHosts[p.skewed_host] << " skewed by -" << p.skew_s << "s";
   s << ", flags [";
   for (const std::string& f : p.flags) s << " " << f;
@@ -651,6 +692,9 @@ bool IsSanitizerReport(const std::string& err) {
 struct Stats {
   int cases = 0, steps = 0, onces = 0, daemons = 0, killed_onces = 0, checks = 0;
   int replayed_cases = 0;  // cases whose checkpoint counts a replay at the end
+  // Cases whose final world has a flapping service, a service or node in
+  // maintenance, a stale service (CONTRACT §9): the generator reaches them.
+  int flapping_cases = 0, maintenance_cases = 0, stale_cases = 0;
   double reordered = 0;    // events folded in within the window, over all `once` runs
   double late = 0;         // events later than the window, over all `once` runs
 };
@@ -715,6 +759,7 @@ class CaseRunner {
     stats->reordered += reordered_;
     stats->late += late_replays_;
     if (testing::Checkpoint(root()).value("rebuilds", 0) > 0) ++stats->replayed_cases;
+    CountWorldRules(stats);
     const std::string diff = DifferenceFromOneOnce(root(), p.flags);
     if (!diff.empty()) {
       return Fail(
@@ -749,6 +794,27 @@ class CaseRunner {
 
  private:
   fs::path root() const { return tmp_.path(); }
+
+  void CountWorldRules(Stats* stats) const {
+    const auto services =
+        nlohmann::json::parse(testing::ReadFile(root() / "world" / "services.json").value_or("{}"),
+                              nullptr, false);
+    const auto nodes =
+        nlohmann::json::parse(testing::ReadFile(root() / "world" / "nodes.json").value_or("{}"),
+                              nullptr, false);
+    bool flapping = false, maintenance = false, stale = false;
+    for (const auto& entry : {services, nodes}) {
+      if (!entry.is_object()) continue;
+      for (const auto& [key, v] : entry.items()) {
+        flapping = flapping || v.value("flapping", false);
+        maintenance = maintenance || v.value("maintenance", false);
+        stale = stale || v.value("status", "") == "stale";
+      }
+    }
+    stats->flapping_cases += flapping;
+    stats->maintenance_cases += maintenance;
+    stats->stale_cases += stale;
+  }
 
   static size_t Pending(const std::vector<std::deque<Action>>& actions) {
     size_t n = 0;
@@ -921,9 +987,11 @@ void PrintStats(const std::string& what, const Stats& s, Clock::time_point start
   std::printf(
       "[ info ] %s: %d cases, %d writes, %d `once` runs, %d `run` daemons SIGKILLed, %d `once` "
       "SIGKILLed, %d intermediate comparisons; %.0f events folded in out of order, %.0f "
-      "late-event replays, %d cases with a replay; %.1f s\n",
+      "late-event replays, %d cases with a replay; cases ending with a flapping service %d, "
+      "in maintenance %d, with a stale service %d; %.1f s\n",
       what.c_str(), s.cases, s.steps, s.onces, s.daemons, s.killed_onces, s.checks, s.reordered,
-      s.late, s.replayed_cases, testing::MillisSince(start) / 1000);
+      s.late, s.replayed_cases, s.flapping_cases, s.maintenance_cases, s.stale_cases,
+      testing::MillisSince(start) / 1000);
 }
 
 int SeedsPerBlock() {
