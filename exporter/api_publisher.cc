@@ -18,12 +18,13 @@ constexpr size_t kDeployments = 0, kIncidents = 1, kSummary = 3;
 auto NodeFields(const NodeView& n) {
   std::vector<std::pair<std::string, Timestamp>> stages;
   for (const StageMarker& s : n.stages) stages.emplace_back(s.name, s.completed_at);
-  return std::make_tuple(n.status, n.roles, n.last_seen, n.in_inventory, std::move(stages));
+  return std::make_tuple(n.status, n.roles, n.last_seen, n.in_inventory, std::move(stages),
+                         n.maintenance);
 }
 
 auto ServiceFields(const ServiceView& s) {
   return std::tie(s.status, s.last_check, s.active_incident, s.in_inventory, s.last_deployment,
-                  s.last_deployment_status);
+                  s.last_deployment_status, s.maintenance, s.flapping, s.flap_percent);
 }
 
 // Names in `a` or `b` whose fields differ (or which are in only one).

@@ -25,7 +25,8 @@ void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::s
             << "nodes: " << w.nodes.size() << " (" << s.nodes_up << " up, " << s.nodes_down
             << " down, " << s.nodes_unknown << " unknown)\n"
             << "services: " << w.services.size() << " (" << s.services_healthy << " healthy, "
-            << s.services_unhealthy << " unhealthy, " << s.services_unknown << " unknown)\n"
+            << s.services_unhealthy << " unhealthy, " << s.services_stale << " stale, "
+            << s.services_unknown << " unknown)\n"
             << "incidents: " << s.incidents_active << " active, " << s.incidents_resolved
             << " resolved\n"
             << "deployments: " << s.deployments_total() << " (" << s.deployments_running
