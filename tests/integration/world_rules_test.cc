@@ -128,6 +128,29 @@ TEST(WorldRulesRestartTest, ServiceStaleAfterChangedAtRestartGivesTheFreshWorld)
   EXPECT_EQ(testing::DifferenceFromCleanRun(tmp.path(), flags), "");
 }
 
+TEST(WorldRulesRestartTest, NodelessRecoveryGivesInventoryEntriesOneResultEach) {
+  // venus/mosquitto is in the inventory and in the events: failures
+  // alternating with node-less recoveries are 21 alternating results (100%),
+  // through the observer's own service index.
+  TempDir tmp, checkout;
+  checkout.Write("inventory/topology.yaml", "nodes:\n  - name: venus\n    roles: [broker]\n");
+  checkout.Write("hosts/venus/services.yaml", "services:\n  - mosquitto\n  - grafana\n");
+  std::string lines;
+  for (int i = 0; i < 21; ++i) {
+    lines += i % 2 == 0 ? Event(At(43200 + i), "healthcheck_failed", "venus", "mosquitto")
+                        : Event(At(43200 + i), "service_recovered", "", "mosquitto");
+  }
+  tmp.Write("events/a.jsonl", lines);
+  const std::vector<std::string> flags = {"--inventory", checkout.path().string()};
+  const auto r = testing::Once(tmp.path(), flags);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto services = testing::World(tmp.path(), "services.json");
+  EXPECT_EQ(services["venus/mosquitto"]["flap_percent"], 100);
+  EXPECT_EQ(services["venus/mosquitto"]["in_inventory"], true);
+  EXPECT_EQ(services["venus/grafana"]["status"], "unknown");
+  EXPECT_EQ(testing::DifferenceFromCleanRun(tmp.path(), flags), "");
+}
+
 // ------------------------------------------------------ byte identity ----
 
 // A homelab hour with every §9 rule at work, in three files whose lines are
