@@ -132,6 +132,29 @@ TEST(WorldChangesTest, FirstPublishListsEverything) {
   EXPECT_TRUE(changed["services"].empty());
 }
 
+// Maintenance and flapping change no status nor time, but the page shows them.
+TEST(WorldChangesTest, MaintenanceAndFlappingAreChanges) {
+  WorldSnapshot before;
+  before.nodes.push_back({"a", NodeStatus::kUp, {}, std::nullopt, false, {}});
+  ServiceView s;
+  s.node = "a";
+  s.service = "dns";
+  before.services.push_back(s);
+  for (int field = 0; field < 3; ++field) {
+    WorldSnapshot after = before;
+    ServiceView& v = after.services[0];
+    if (field == 0) v.maintenance = true;
+    if (field == 1) v.flapping = true;
+    if (field == 2) v.flap_percent = 12;
+    const nlohmann::json changed = WorldChanges(&before, after, false, false);
+    EXPECT_EQ(changed["services"], nlohmann::json({"a/dns"})) << field;
+    EXPECT_TRUE(changed["nodes"].empty()) << field;
+  }
+  WorldSnapshot after = before;
+  after.nodes[0].maintenance = true;
+  EXPECT_EQ(WorldChanges(&before, after, false, false)["nodes"], nlohmann::json({"a"}));
+}
+
 TEST(WorldChangesTest, AVanishedNodeIsListed) {
   WorldSnapshot before;
   before.nodes.push_back({"a", NodeStatus::kUp, {}, std::nullopt, false, {}});

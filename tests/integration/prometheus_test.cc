@@ -229,9 +229,13 @@ TEST_F(PrometheusTest, ScrapesTheExampleAndSeesANewIncidentWithinSeconds) {
   EXPECT_EQ(prometheus.Scalar(R"(homelab_service_healthy{node="jupiter",service="jellyfin"})"),
             services.at("jupiter/jellyfin").at("status") == "healthy" ? 1.0 : 0.0);
   const json& jellyfin = incidents.at("inc-1778658600-jupiter-jellyfin");
+  EXPECT_EQ(prometheus.Scalar(
+                R"(homelab_incident_open{incident_id="inc-1778658600-jupiter-jellyfin"})"),
+            jellyfin.at("status") == "active" ? std::optional<double>(1) : std::nullopt);
+  // The severity is on homelab_incident_info, joined by incident_id.
   EXPECT_EQ(
       prometheus.Scalar(
-          R"(homelab_incident_open{incident_id="inc-1778658600-jupiter-jellyfin",severity=")" +
+          R"(homelab_incident_open{incident_id="inc-1778658600-jupiter-jellyfin"} * on(incident_id) group_left(severity) homelab_incident_info{severity=")" +
           jellyfin.at("severity").get<std::string>() + "\"}"),
       jellyfin.at("status") == "active" ? std::optional<double>(1) : std::nullopt);
   // homelab_deployments_total counts the deployment_succeeded events applied
@@ -277,7 +281,8 @@ TEST_F(PrometheusTest, ScrapesTheExampleAndSeesANewIncidentWithinSeconds) {
       << daemon->Err();
   std::printf("[ lag  ] appended failure -> Prometheus query: %.0f ms (scrape interval 1 s)\n",
               testing::MillisSince(appended));
-  const json series = prometheus.Query(expr).at(0).at("metric");
+  const json series =
+      prometheus.Query(R"(homelab_incident_info{node="neptune",service="minio"})").at(0).at("metric");
   EXPECT_EQ(series.at("severity"), "error");  // the default for failures
   // The daemon publishes to /metrics first and writes the world files right
   // after, so the file may trail the query: by milliseconds, or by seconds
