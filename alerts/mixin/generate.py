@@ -203,13 +203,15 @@ for more than {human(s.for_('service_flapping'))}.""",
     # Backquotes: a raw string in Go templates, so selectors may hold quotes.
     severity_of = (f'{{{{ with printf `{info_sel}` {info_args} | query }}}}'
                    f'{{{{ . | first | label "severity" }}}}{{{{ end }}}}')
-    for tier in reversed(ALERT_SEVERITIES):
+    first = True
+    for tier in ALERT_SEVERITIES:
         sevs = s.incident_severities_at_least(tier)
         if not sevs:
             continue
         matcher = f'severity="{sevs[0]}"' if len(sevs) == 1 else f'severity=~"{"|".join(sevs)}"'
         comment = None
-        if tier == ALERT_SEVERITIES[-1]:
+        if first:
+            first = False
             mapping = ", ".join(f"{k} -> {v}" for k, v in s.sev_map.items())
             comment = f"""One alert per active incident and alert severity at or below the
 incident's (mapped {mapping}): a critical incident fires all three
@@ -220,7 +222,10 @@ RESOLVED is sent for an incident that is still open. Alertmanager inhibits
 the lower ones (alertmanager.example.yml). The incident's severity is
 joined in from homelab_incident_info ({s.on('incident_id')}), and shown
 in the annotations. Nothing pages while the service or its node is in
-maintenance."""
+maintenance. The rules come in rising order on purpose: Prometheus sends
+each rule's alerts right after evaluating it, so when an incident resolves,
+Alertmanager learns that the lower alerts resolved before the higher one
+that mutes them does, and never sees them firing and unmuted."""
         rules.append(dict(
             alert="HomelabIncidentOpen",
             comment=comment,
