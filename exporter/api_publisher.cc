@@ -172,6 +172,7 @@ std::shared_ptr<const ApiView> ApiPublisher::Publish(std::shared_ptr<const World
   const std::optional<Timestamp> last_event = c.last_event_at;
   nlohmann::json observer = {
       {"version", HLO_VERSION},
+      {"site", health.site_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(health.site_name)},
       {"ready", health.ready},
       {"sequence", sequence},
       {"events_processed", c.events_processed},

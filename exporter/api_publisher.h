@@ -38,6 +38,8 @@ struct ObserverHealth {
   // The world was just rebuilt from all event files: the events it read
   // again are not arrivals (events_per_second starts counting afresh).
   bool replayed = false;
+  // --web.site-name; "" when unset (then `site` is null).
+  std::string site_name;
 };
 
 // What changed from `before` (null: nothing published before) to `after`,

@@ -7,13 +7,18 @@ namespace detail {
 
 class WorldText {
  public:
-  WorldText(std::shared_ptr<const WorldSnapshot> world, ObserverFigures observer, size_t size_hint)
-      : world_(std::move(world)), observer_(std::move(observer)), size_hint_(size_hint) {}
+  WorldText(std::shared_ptr<const WorldSnapshot> world, ObserverFigures observer,
+            std::string site_name, size_t size_hint)
+      : world_(std::move(world)),
+        observer_(std::move(observer)),
+        site_name_(std::move(site_name)),
+        size_hint_(size_hint) {}
 
-  // The world families read nothing of a state but its snapshot and the
-  // observer's figures (see MetricTable), so any state with both renders them.
+  // The world families read nothing of a state but its snapshot, the
+  // observer's figures and the site name (see MetricTable), so any state
+  // with all three renders them.
   bool Serves(const ExportState& state) const {
-    return state.world == world_ && state.observer == observer_;
+    return state.world == world_ && state.observer == observer_ && state.site_name == site_name_;
   }
 
   const std::string& Get(const ExportState& state, ExpositionCounters* counters) {
@@ -40,6 +45,7 @@ class WorldText {
  private:
   const std::shared_ptr<const WorldSnapshot> world_;
   const ObserverFigures observer_;
+  const std::string site_name_;
   const size_t size_hint_;
   std::once_flag once_;
   std::string text_;
@@ -54,7 +60,7 @@ std::shared_ptr<detail::WorldText> WorldTextFor(const ExportState* state,
                                                 const std::shared_ptr<detail::WorldText>& previous) {
   if (state == nullptr || state->world == nullptr) return nullptr;
   if (previous != nullptr && previous->Serves(*state)) return previous;
-  return std::make_shared<detail::WorldText>(state->world, state->observer,
+  return std::make_shared<detail::WorldText>(state->world, state->observer, state->site_name,
                                              previous != nullptr ? previous->SizeHint() : 0);
 }
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <optional>
 
+#include "observer/event_parser.h"
+
 namespace hlo {
 namespace detail {
 namespace {
@@ -132,6 +134,14 @@ const std::map<std::string, FlagSpec>& Flags() {
            return "--web.telemetry-path " + v + ": must start with '/'";
          }
          c.telemetry_path = v;
+         return std::string();
+       }}},
+      {"--web.site-name", {true, true, false, [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 128 || !IsValidUtf8(v) ||
+             std::any_of(v.begin(), v.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+           return "--web.site-name " + v + ": expected 1 to 128 bytes of UTF-8 without control characters";
+         }
+         c.site_name = v;
          return std::string();
        }}},
       {"--web.config.file", {false, true, false, [](Config& c, const std::string& v) {
@@ -280,6 +290,10 @@ Flags (all commands):
   --events.max-lateness DUR  events are applied in event-time order; one at
                              most DUR behind the latest is folded in without
                              a full replay (default 5m)
+once and run:
+  --web.site-name NAME       the site this observer watches, when Prometheus
+                             gathers many (a site label on
+                             homelab_observer_build_info; default: none)
 once:
   --textfile PATH            also write the metrics in the Prometheus text
                              format to PATH, atomically

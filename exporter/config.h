@@ -36,6 +36,11 @@ struct Config {
   std::string listen_address = ":9847";
   // run --web.telemetry-path: where the metrics are served.
   std::string telemetry_path = "/metrics";
+  // once and run --web.site-name: the site this observer watches, for a view
+  // of many sites (docs/scale-out.md): a `site` label on
+  // homelab_observer_build_info and `site` in /api/v1/observer. Empty (the
+  // default): neither.
+  std::string site_name;
   // run --web.config.file: TLS, basic auth and response headers in the
   // exporter-toolkit format (exporter/web_config.h); plain HTTP when absent.
   std::optional<std::filesystem::path> web_config_file;

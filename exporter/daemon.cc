@@ -202,11 +202,13 @@ struct Daemon::Impl {
     health.ingest_enabled = ingest != nullptr;
     health.ingest_accepted = ingest ? ingest->accepted_total() : 0;
     health.replayed = replayed_in_batch;
+    health.site_name = config.site_name;
     state->api = api.Publish(world, observer.checkpoint().model, observer.history_revisions(),
                              health, env->Now(), env->SteadyNow());
     state->world = std::move(world);
     state->observer = FiguresOf(observer);
     state->daemon = stats;
+    state->site_name = config.site_name;
     collector.Publish(std::move(state));
   }
 };

@@ -64,6 +64,9 @@ struct ExportState {
   std::shared_ptr<const ApiView> api;
   ObserverFigures observer;
   DaemonStats daemon;
+  // --web.site-name, "" when unset: homelab_observer_build_info's `site`.
+  // Fixed for a process's life, like the version.
+  std::string site_name;
 };
 
 class Observer;

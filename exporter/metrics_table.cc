@@ -173,7 +173,16 @@ void LateEvents(S s, Sink out) {
 void Reordered(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.reordered_events)); }
 void WindowEvents(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.window_events)); }
 void WindowBytes(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.window_bytes)); }
-void BuildInfo(S, Sink out) { out.Add({HLO_VERSION}, 1); }
+// `site` only when --web.site-name is set: Prometheus drops a label whose
+// value is empty, so site="" would only look different in the exposition.
+// Fewer values than labels leave the trailing labels out.
+void BuildInfo(S s, Sink out) {
+  if (s.site_name.empty()) {
+    out.Add({HLO_VERSION}, 1);
+  } else {
+    out.Add({HLO_VERSION, s.site_name}, 1);
+  }
+}
 void LastRun(S s, Sink out) { out.Add({}, ToUnixSeconds(W(s).generated_at)); }
 
 void BatchDuration(S s, Sink out) {
@@ -245,7 +254,7 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_observer_reordered_events_total", "Events that arrived out of event-time order but within --events.max-lateness, folded in without a replay (since the process started).", MetricType::Counter, {}, "world", d::Reordered},
       {"homelab_observer_lateness_window_events", "Events held in the lateness window, so that a late event can be folded in without a replay.", MetricType::Gauge, {}, "world", d::WindowEvents},
       {"homelab_observer_lateness_window_bytes", "Approximate memory held by the lateness window.", MetricType::Gauge, {}, "world", d::WindowBytes},
-      {"homelab_observer_build_info", "Always 1; the version label tells the build.", MetricType::Gauge, {"version"}, "world", d::BuildInfo},
+      {"homelab_observer_build_info", "Always 1; the version label tells the build, site the --web.site-name (only when that is set; docs/scale-out.md).", MetricType::Gauge, {"version", "site"}, "world", d::BuildInfo},
       {"homelab_observer_last_run_timestamp_seconds", "Time (--now, else the clock) the world these metrics come from was computed: the end of `once`, the last publish of `run`. For --textfile users, time() minus this is the file's age.", MetricType::Gauge, {}, "world", d::LastRun},
       {"homelab_observer_batch_duration_seconds", "Time to apply one batch of new events and write the world files.", MetricType::Histogram, {}, "daemon", d::BatchDuration},
       {"homelab_observer_last_batch_timestamp_seconds", "Wall-clock time the last batch finished.", MetricType::Gauge, {}, "daemon", d::LastBatch},

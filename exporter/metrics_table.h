@@ -39,8 +39,9 @@ struct MetricSpec {
   std::string_view help;
   prometheus::MetricType type;
   std::vector<std::string_view> labels;
-  // "world" (contract §7): its generator reads only state.world and
-  // state.rebuilds, which lets the cache share its text between states. Or
+  // "world" (contract §7): its generator reads only state.world,
+  // state.observer and state.site_name, which lets the cache share its text
+  // between states. Or
   // "daemon" (run only): reads state.daemon.
   std::string_view source;
   std::function<void(const ExportState&, SeriesSink&)> generate;

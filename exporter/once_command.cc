@@ -81,6 +81,7 @@ int RunOnce(const Config& config) {
     ExportState state;
     state.world = std::make_shared<const WorldSnapshot>(world);
     state.observer = FiguresOf(observer);
+    state.site_name = config.site_name;
     if (!WriteFileAtomic(*config.textfile, RenderExposition(state), &error)) {
       std::cerr << "homelab-observer: --textfile: " << error << "\n";
       return 1;

@@ -124,6 +124,15 @@ TEST_F(ApiPublisherTest, AReplayIsNotCountedAsArrivals) {
                    1.0 / 60);
 }
 
+TEST_F(ApiPublisherTest, ObserverHealthNamesTheSiteOnlyWhenSet) {
+  const auto world = Snapshot();
+  EXPECT_TRUE(nlohmann::json::parse(Publish(world)->observer->Text())["site"].is_null());
+  ObserverHealth health;
+  health.site_name = "cabin";
+  const auto view = publisher_.Publish(world, model_, revisions_, health, world->generated_at, {});
+  EXPECT_EQ(nlohmann::json::parse(view->observer->Text())["site"], "cabin");
+}
+
 TEST(WorldChangesTest, FirstPublishListsEverything) {
   WorldSnapshot after;
   after.nodes.push_back({"a", NodeStatus::kUp, {}, std::nullopt, false, {}});

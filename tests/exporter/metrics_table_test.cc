@@ -98,7 +98,8 @@ TEST(MetricsTableTest, HoldsEveryContractMetricWithItsLabels) {
       {"homelab_observer_last_event_timestamp_seconds", {}},
       {"homelab_observer_rebuilds_total", {"reason"}},
       {"homelab_observer_late_events_total", {"file"}},
-      {"homelab_observer_build_info", {"version"}},
+      // site: only with --web.site-name (BuildInfoCarriesTheSiteOnlyWhenSet).
+      {"homelab_observer_build_info", {"version", "site"}},
   };
   for (const auto& [name, labels] : contract) {
     const auto it = std::find_if(MetricTable().begin(), MetricTable().end(),
@@ -106,6 +107,32 @@ TEST(MetricsTableTest, HoldsEveryContractMetricWithItsLabels) {
     ASSERT_NE(it, MetricTable().end()) << name;
     EXPECT_EQ(it->labels, labels) << name;
     EXPECT_EQ(it->source, "world") << name << " must be in once --textfile too";
+  }
+}
+
+// An empty label is no label to Prometheus, so without a site name the
+// series has none rather than site="".
+TEST(MetricsTableTest, BuildInfoCarriesTheSiteOnlyWhenSet) {
+  Model model;
+  SnapshotInputs in;
+  in.model = &model;
+  in.now = *ParseTimestamp("2026-05-12T12:30:00Z");
+  ExportState state;
+  state.world = std::make_shared<WorldSnapshot>(BuildSnapshot(in));
+  EXPECT_TRUE(HasLine(RenderExposition(state),
+                      "homelab_observer_build_info{version=\"" HLO_VERSION "\"} 1"));
+  state.site_name = "cabin \"north\"";
+  const std::string text = RenderExposition(state);
+  EXPECT_TRUE(HasLine(text, "homelab_observer_build_info{version=\"" HLO_VERSION
+                            "\",site=\"cabin \\\"north\\\"\"} 1"))
+      << text.substr(text.find("homelab_observer_build_info{"));
+  // The prometheus-cpp families say the same.
+  for (const auto& family : GenerateFamilies(state)) {
+    if (family.name != "homelab_observer_build_info") continue;
+    ASSERT_EQ(family.metric.size(), 1u);
+    ASSERT_EQ(family.metric[0].label.size(), 2u);
+    EXPECT_EQ(family.metric[0].label[1].name, "site");
+    EXPECT_EQ(family.metric[0].label[1].value, "cabin \"north\"");
   }
 }
 
