@@ -136,10 +136,33 @@ std::string Quote(std::string_view value) {
 
 // nlohmann's message without its "[json.exception.parse_error.101] " tag. It
 // quotes the offending token, which may be long or end inside a character.
-std::string JsonErrorDetail(std::string_view what) {
+// Where the parse failed, said so that an operator finds it: the record
+// (and validate's FILE:LINE) already names the line of a .jsonl file, so only
+// the column is added ("parse error at column 72: …"); a .json document is
+// one record at line 1 (or its element's index), so its position names the
+// file's line ("parse error at line 3, column 66 of the file: …").
+enum class Input { kLine, kDocument };
+
+std::string JsonErrorDetail(std::string_view what, Input input) {
   if (what.starts_with("[json.exception.")) {
     const size_t end = what.find("] ");
     if (end != std::string_view::npos) what.remove_prefix(end + 2);
+  }
+  // nlohmann: "parse error at line L, column C: rest".
+  constexpr std::string_view kAt = "parse error at line ";
+  if (what.starts_with(kAt)) {
+    const size_t comma = what.find(", column ");
+    const size_t colon = what.find(':', kAt.size());
+    if (comma != std::string_view::npos && colon != std::string_view::npos && comma < colon) {
+      const std::string_view line = what.substr(kAt.size(), comma - kAt.size());
+      const std::string_view column = what.substr(comma + 9, colon - comma - 9);
+      std::string out = input == Input::kLine
+                            ? "parse error at column " + std::string(column)
+                            : "parse error at line " + std::string(line) + ", column " +
+                                  std::string(column) + " of the file";
+      out += what.substr(colon);
+      return SanitizeCut(out, kMaxDetailBytes);
+    }
   }
   return SanitizeCut(what, kMaxDetailBytes);
 }
@@ -266,7 +289,7 @@ class EventSax {
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    error_ = JsonErrorDetail(e.what());
+    error_ = JsonErrorDetail(e.what(), Input::kLine);
     return false;
   }
 
@@ -366,7 +389,7 @@ class DepthLimitedDomSax {
     return dom_.end_array();
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    error_ = JsonErrorDetail(e.what());
+    error_ = JsonErrorDetail(e.what(), Input::kDocument);
     return false;
   }
 

@@ -463,6 +463,27 @@ TEST(EventParserTest, BomInsideAJsonlFileIsBadJson) {
   EXPECT_NE(r.detail.find("byte order mark"), std::string::npos);
 }
 
+// The record names the file's line; the detail adds the column inside it,
+// not nlohmann's "line 1" of a one-line input.
+TEST(EventParserTest, SyntaxErrorInALineNamesTheColumnOnly) {
+  const Rejection& r = Rejected(ParseEventLine(
+      R"({"timestamp":"2026-05-12T12:05:00Z","type":"node_heartbeat","node":"n1",})"));
+  EXPECT_EQ(r.reason, RejectReason::kBadJson);
+  EXPECT_EQ(r.detail.rfind("parse error at column 73: syntax error", 0), 0u) << r.detail;
+  EXPECT_EQ(r.detail.find("line"), std::string::npos) << r.detail;
+}
+
+// A .json document is one record at line 1: its detail names the file's line.
+TEST(EventParserTest, SyntaxErrorInADocumentNamesTheLineOfTheFile) {
+  const auto items = ParseEventDocument(
+      "[\n{\"timestamp\":\"2026-05-12T12:00:00Z\",\"type\":\"node_heartbeat\",\"node\":\"a\"},\n"
+      "{\"type\" \"node_heartbeat\"}\n]\n");
+  ASSERT_EQ(items.size(), 1u);
+  const Rejection& r = Rejected(items[0].result);
+  EXPECT_EQ(items[0].line, 1u);
+  EXPECT_EQ(r.detail.rfind("parse error at line 3, column 24 of the file: ", 0), 0u) << r.detail;
+}
+
 TEST(EventParserTest, NumberOverflowDetailNamesTheNumber) {
   const Rejection& r = Rejected(ParseEventLine(
       R"({"timestamp":"2026-05-12T12:05:00Z","type":"node_heartbeat","node":"n1","x":1e400})"));

@@ -227,7 +227,9 @@ TEST(FlappingTest, StaysFlappingBetweenTheThresholds) {
   const std::vector<Ev> events = Events(pattern);
   for (size_t i = 0; i < events.size(); ++i) {
     Apply(model, events[i].event(), Context());
-    if (i >= 20) EXPECT_EQ(Entry(model).at("flapping"), true) << "after result " << i + 1;
+    if (i >= 20) {
+      EXPECT_EQ(Entry(model).at("flapping"), true) << "after result " << i + 1;
+    }
   }
 }
 
