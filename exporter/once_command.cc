@@ -35,6 +35,15 @@ void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::s
             << "events: " << w.counters.events_processed << " processed, "
             << w.counters.events_rejected << " rejected in total\n"
             << "world written to " << world_dir << "\n";
+  // Skipped files and unfinished lines: nothing is lost, but the operator
+  // should know (validate exits 1 for an unreadable file).
+  for (const auto& [file, why] : batch.unreadable) {
+    std::cout << "skipped events/" << file << " (" << why << "); it is tried again next run\n";
+  }
+  for (const std::string& file : batch.unfinished) {
+    std::cout << "waiting: events/" << file
+              << " ends in a line without its newline; it is read once the line ends\n";
+  }
 }
 
 }  // namespace

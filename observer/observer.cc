@@ -310,10 +310,15 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
   for (const EventFile& file : files) {
     forget_absent_until(&file.name);
     const bool was_known = known != progress.end() && known->first == file.name;
+    bool read_failed = false;
     if (!was_known || file.kind != EventFileKind::kJson) {  // a .json is read once
       std::string why;
       ReadFile(file, queue.AddFile(file.name), queue, result, &why);
-      if (!why.empty()) notices_.push_back(why);
+      if (!why.empty()) {
+        notices_.push_back(why);
+        result->unreadable.emplace_back(file.name, why);
+        read_failed = true;
+      }
     }
     // Its entry now: `known`, or the one ReadFile placed just before it.
     auto entry = progress.end();
@@ -326,7 +331,10 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
       result->pending_bytes += env_->SizeOf(file);
       continue;
     }
-    if (file.size > entry->second.offset) result->pending_bytes += file.size - entry->second.offset;
+    if (file.size > entry->second.offset) {
+      result->pending_bytes += file.size - entry->second.offset;
+      if (file.kind != EventFileKind::kJson && !read_failed) result->unfinished.push_back(file.name);
+    }
     newest = &entry->first;
   }
   forget_absent_until(nullptr);

@@ -79,6 +79,11 @@ struct BatchResult {
   uint64_t late = 0;             // later than the window allows
   bool replay_deferred = false;  // late events wait for a coalesced replay
   std::vector<RejectedEvent> rejections;  // this batch's, in processing order
+  // Event files that could not be read this batch (name inside events/, why);
+  // they are tried again next time.
+  std::vector<std::pair<std::string, std::string>> unreadable;
+  // .jsonl/.ndjson files whose last line still waits for its newline.
+  std::vector<std::string> unfinished;
 };
 
 class Observer {

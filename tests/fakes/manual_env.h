@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "observer/env.h"
@@ -21,6 +23,12 @@ class ManualEnv : public PosixEnv {
 
   // While set, every write to state/ or world/ fails (a full disk).
   void FailWrites(bool fail) { fail_writes_ = fail; }
+  // While set, reading the event file of this name (inside events/) fails as
+  // a file without read permission does (root reads those regardless).
+  void FailReadsOf(std::string name) {
+    std::lock_guard lock(mu_);
+    unreadable_ = std::move(name);
+  }
   int failed_writes() const { return failed_writes_; }
 
   Timestamp Now() override { return Add(wall_start_, Duration{elapsed_ns_.load()}); }
@@ -40,6 +48,20 @@ class ManualEnv : public PosixEnv {
                      std::string* error) override {
     return Refused(error) ? false : PosixEnv::AppendAndSync(path, content, error);
   }
+  std::optional<std::string> ReadJsonDocument(const EventFile& file, size_t limit,
+                                              bool* too_large, uint64_t* size,
+                                              std::string* error) override {
+    if (Unreadable(file.name, error)) return std::nullopt;
+    return PosixEnv::ReadJsonDocument(file, limit, too_large, size, error);
+  }
+  std::optional<FileProgress> ReadAndParseJsonLines(const std::filesystem::path& file,
+                                                    FileProgress start,
+                                                    uint64_t bytes_after_start,
+                                                    const ParsedLineSink& sink,
+                                                    std::string* error) override {
+    if (Unreadable(file.filename().string(), error)) return std::nullopt;
+    return PosixEnv::ReadAndParseJsonLines(file, start, bytes_after_start, sink, error);
+  }
 
  private:
   bool Refused(std::string* error) {
@@ -49,6 +71,15 @@ class ManualEnv : public PosixEnv {
     return true;
   }
 
+  bool Unreadable(const std::string& name, std::string* error) {
+    std::lock_guard lock(mu_);
+    if (unreadable_.empty() || name != unreadable_) return false;
+    if (error) *error = "cannot read " + name + ": Permission denied (injected)";
+    return true;
+  }
+
+  std::mutex mu_;
+  std::string unreadable_;  // guarded by mu_
   const Timestamp wall_start_;
   std::atomic<int64_t> elapsed_ns_{0};
   std::atomic<bool> fail_writes_{false};

@@ -68,6 +68,38 @@ class ObserverTest : public ::testing::Test {
   fakes::ManualEnv env_;
 };
 
+TEST_F(ObserverTest, AnUnreadableFileIsNamedInTheBatchAndReadOnceItIsReadableAgain) {
+  Append(Events("a.jsonl"), Heartbeat("saturn", "2026-12-04T10:00:00Z"));
+  Append(Events("b.jsonl"), Heartbeat("jupiter", "2026-12-04T10:00:01Z"));
+  env_.FailReadsOf("b.jsonl");
+  auto observer = Open();
+  BatchResult batch = Process(*observer);
+  ASSERT_EQ(batch.unreadable.size(), 1u);
+  EXPECT_EQ(batch.unreadable[0].first, "b.jsonl");
+  EXPECT_NE(batch.unreadable[0].second.find("Permission denied"), std::string::npos);
+  EXPECT_TRUE(batch.unfinished.empty()) << "an unreadable file is not an unfinished line";
+  EXPECT_EQ(batch.applied, 1u);
+  EXPECT_EQ(LastSeen(*observer, "jupiter"), "");
+  env_.FailReadsOf("");
+  batch = Process(*observer);
+  EXPECT_TRUE(batch.unreadable.empty());
+  EXPECT_EQ(LastSeen(*observer, "jupiter"), "2026-12-04T10:00:01Z");
+}
+
+TEST_F(ObserverTest, ALastLineWithoutItsNewlineIsNamedAsUnfinished) {
+  Append(Events("a.jsonl"), Heartbeat("saturn", "2026-12-04T10:00:00Z"));
+  std::string partial = Heartbeat("jupiter", "2026-12-04T10:00:01Z");
+  partial.pop_back();  // its newline
+  Append(Events("b.jsonl"), partial);
+  auto observer = Open();
+  BatchResult batch = Process(*observer);
+  EXPECT_EQ(batch.unfinished, std::vector<std::string>{"b.jsonl"});
+  Append(Events("b.jsonl"), "\n");
+  batch = Process(*observer);
+  EXPECT_TRUE(batch.unfinished.empty());
+  EXPECT_EQ(LastSeen(*observer, "jupiter"), "2026-12-04T10:00:01Z");
+}
+
 TEST_F(ObserverTest, EventInsideTheWindowIsFoldedInWithoutAReplay) {
   Append(Events("b-saturn.jsonl"), Heartbeat("saturn", "2026-12-04T10:00:00Z"));
   auto observer = Open();
