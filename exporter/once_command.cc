@@ -50,6 +50,9 @@ void PrintSummary(const BatchResult& batch, const WorldSnapshot& w, const std::s
 }  // namespace detail
 
 int RunOnce(const Config& config) {
+  if (const std::string warning = RootWarning(config.root); !warning.empty()) {
+    std::cerr << "homelab-observer: " << warning << "\n";
+  }
   const InventoryKeeper inventory(config.inventory);
   for (const std::string& warning : inventory.InitialWarnings()) std::cerr << warning << "\n";
   ObserverOptions options;

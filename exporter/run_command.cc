@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "exporter/command_support.h"
 #include "exporter/commands.h"
 #include "exporter/daemon.h"
 #include "exporter/ingest_policy.h"
@@ -27,6 +28,9 @@ extern "C" void OnReloadSignal(int) {
 }  // namespace detail
 
 int RunDaemon(const Config& config) {
+  if (const std::string warning = RootWarning(config.root); !warning.empty()) {
+    std::cerr << "homelab-observer: " << warning << "\n";
+  }
   if (config.enable_ingest) {
     bool basic_auth = false;
     bool readable = true;

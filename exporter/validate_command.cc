@@ -4,6 +4,7 @@
 #include <iostream>
 #include <system_error>
 
+#include "exporter/command_support.h"
 #include "exporter/commands.h"
 #include "observer/inventory.h"
 #include "observer/validation.h"
@@ -18,6 +19,9 @@ int RunValidate(const Config& config) {
       ::access(config.root.c_str(), R_OK | X_OK) != 0) {
     std::cerr << "homelab-observer: root " << config.root.string() << " is not a readable folder\n";
     return 1;
+  }
+  if (const std::string warning = RootWarning(config.root); !warning.empty()) {
+    std::cerr << "homelab-observer: " << warning << "\n";
   }
   bool inventory_ok = true;
   if (config.inventory) {

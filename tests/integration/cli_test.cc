@@ -95,6 +95,24 @@ TEST(CliTest, StaleAfterDecidesNodeStatus) {
   EXPECT_EQ(status("2026-05-12T11:00:00Z", "90s"), "up");  // last_seen in the future
 }
 
+// --root pointed at events/ itself: its files would be silently ignored.
+TEST(CliTest, RootWithoutEventsFolderButWithEventFilesWarnsWhatRootShouldBe) {
+  TempDir tmp;
+  tmp.Write("events/a.jsonl", kHeartbeat);
+  const fs::path events = tmp.path() / "events";
+  for (const char* command : {"once", "validate"}) {
+    const auto r = RunProgram({command, "--root", events.string()});
+    EXPECT_EQ(r.exit_code, 0) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("WARNING: " + events.string() + " has no events/ folder"),
+              std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_NE(r.err.find("--root " + tmp.path().string()), std::string::npos) << r.err;
+  }
+  // The right root: no warning.
+  const auto r = RunProgram({"once", "--root", tmp.path().string()});
+  EXPECT_EQ(r.err.find("WARNING"), std::string::npos) << r.err;
+}
+
 TEST(CliTest, MissingRootExitsOne) {
   TempDir tmp;
   const auto r = testing::Once(tmp.path() / "nope");
