@@ -1,5 +1,7 @@
 #include "exporter/daemon.h"
 
+#include "exporter/process_stats.h"
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -143,6 +145,7 @@ struct Daemon::Impl {
     // /metrics first: a scrape should not wait for the world files and the
     // checkpoint to reach the disk.
     stats.pending_bytes = batch.pending_bytes;
+    stats.process = ReadProcessStats();
     stats.inventory_reloads = inventory.reloads();
     stats.inventory_reload_failures = inventory.reload_failures();
     stats.inventory_ok = inventory.ok();

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "exporter/process_stats.h"
 #include "exporter/world_api.h"
 #include "observer/world_snapshot.h"
 
@@ -32,6 +34,9 @@ struct DaemonStats {
   bool inventory_ok = true;
   uint64_t world_write_failures = 0;
   uint64_t pending_bytes = 0;  // bytes in events/ not yet consumed at the last scan
+  // The process collector's figures, sampled at each batch (at least every
+  // refresh, 5 s); nullopt without /proc.
+  std::optional<ProcessStats> process;
   // SIGHUP reloads of the configuration (inventory and web config): whether
   // the last one succeeded, when one last succeeded (the start counts), and
   // how many succeeded and failed.

@@ -178,10 +178,23 @@ void WindowBytes(S s, Sink out) { out.Add({}, static_cast<double>(s.observer.win
 // Fewer values than labels leave the trailing labels out.
 void BuildInfo(S s, Sink out) {
   if (s.site_name.empty()) {
-    out.Add({HLO_VERSION}, 1);
+    out.Add({HLO_VERSION, HLO_REVISION, HLO_COMPILER, HLO_BUILD_TYPE}, 1);
   } else {
-    out.Add({HLO_VERSION, s.site_name}, 1);
+    out.Add({HLO_VERSION, HLO_REVISION, HLO_COMPILER, HLO_BUILD_TYPE, s.site_name}, 1);
   }
+}
+// The standard process collector's families (daemon only).
+template <class Field>
+void Process(S s, Sink out, Field field) {
+  if (s.daemon.process) out.Add({}, static_cast<double>(field(*s.daemon.process)));
+}
+void ProcessCpu(S s, Sink out) { Process(s, out, [](const ProcessStats& p) { return p.cpu_seconds; }); }
+void ProcessRss(S s, Sink out) { Process(s, out, [](const ProcessStats& p) { return p.resident_bytes; }); }
+void ProcessVsz(S s, Sink out) { Process(s, out, [](const ProcessStats& p) { return p.virtual_bytes; }); }
+void ProcessFds(S s, Sink out) { Process(s, out, [](const ProcessStats& p) { return p.open_fds; }); }
+void ProcessMaxFds(S s, Sink out) { Process(s, out, [](const ProcessStats& p) { return p.max_fds; }); }
+void ProcessStart(S s, Sink out) {
+  Process(s, out, [](const ProcessStats& p) { return p.start_time_seconds; });
 }
 void LastRun(S s, Sink out) { out.Add({}, ToUnixSeconds(W(s).generated_at)); }
 
@@ -254,11 +267,11 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_observer_reordered_events_total", "Events that arrived out of event-time order but within --events.max-lateness, folded in without a replay (since the process started).", MetricType::Counter, {}, "world", d::Reordered},
       {"homelab_observer_lateness_window_events", "Events held in the lateness window, so that a late event can be folded in without a replay.", MetricType::Gauge, {}, "world", d::WindowEvents},
       {"homelab_observer_lateness_window_bytes", "Approximate memory held by the lateness window.", MetricType::Gauge, {}, "world", d::WindowBytes},
-      {"homelab_observer_build_info", "Always 1; the version label tells the build, site the --web.site-name (only when that is set; docs/scale-out.md).", MetricType::Gauge, {"version", "site"}, "world", d::BuildInfo},
+      {"homelab_observer_build_info", "Always 1; the labels tell the build: version, revision (the git commit it was configured at, or unknown), compiler, build_type, and site (the --web.site-name, only when that is set; docs/scale-out.md).", MetricType::Gauge, {"version", "revision", "compiler", "build_type", "site"}, "world", d::BuildInfo},
       {"homelab_observer_last_run_timestamp_seconds", "Time (--now, else the clock) the world these metrics come from was computed: the end of `once`, the last publish of `run`. For --textfile users, time() minus this is the file's age.", MetricType::Gauge, {}, "world", d::LastRun},
       {"homelab_observer_batch_duration_seconds", "Time to apply one batch of new events and write the world files.", MetricType::Histogram, {}, "daemon", d::BatchDuration},
       {"homelab_observer_last_batch_timestamp_seconds", "Wall-clock time the last batch finished.", MetricType::Gauge, {}, "daemon", d::LastBatch},
-      {"homelab_observer_inventory_reloads_total", "Inventory reloads after its files changed.", MetricType::Counter, {}, "daemon", d::InventoryReloads},
+      {"homelab_observer_inventory_reloads_total", "Times the inventory was read again after the start (its files changed, or SIGHUP), whether or not it was taken (see _failures_total).", MetricType::Counter, {}, "daemon", d::InventoryReloads},
       {"homelab_observer_inventory_reload_failures_total", "Inventory reloads that found a broken file; the last good inventory stays in use.", MetricType::Counter, {}, "daemon", d::InventoryFailures},
       {"homelab_observer_inventory_ok", "1 when the inventory in use loaded without problems, 0 otherwise.", MetricType::Gauge, {}, "daemon", d::InventoryOk},
       {"homelab_observer_config_reload_success", "1 when the last configuration reload (SIGHUP: inventory and web config) succeeded, 0 when it failed and the previous configuration stays in use.", MetricType::Gauge, {}, "daemon", d::ConfigReloadOk},
@@ -267,6 +280,12 @@ const std::vector<MetricSpec>& MetricTable() {
       {"homelab_observer_world_write_failures_total", "Failed writes of the world files or checkpoint; retried next batch.", MetricType::Counter, {}, "daemon", d::WorldWriteFailures},
       {"homelab_observer_events_pending_bytes", "Bytes in events/ not yet consumed at the last scan.", MetricType::Gauge, {}, "daemon", d::PendingBytes},
       {"homelab_observer_watch_mode", "1 for the way events/ is watched: inotify, or poll as the fallback.", MetricType::Gauge, {"mode"}, "daemon", d::WatchModeInfo},
+      {"process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", MetricType::Counter, {}, "daemon", d::ProcessCpu},
+      {"process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge, {}, "daemon", d::ProcessRss},
+      {"process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, {}, "daemon", d::ProcessVsz},
+      {"process_open_fds", "Number of open file descriptors.", MetricType::Gauge, {}, "daemon", d::ProcessFds},
+      {"process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge, {}, "daemon", d::ProcessMaxFds},
+      {"process_start_time_seconds", "Start time of the process since unix epoch in seconds.", MetricType::Gauge, {}, "daemon", d::ProcessStart},
       {"homelab_observer_ready", "1 once the first replay is done (as /readyz).", MetricType::Gauge, {}, "daemon", d::Ready},
   };
   return table;
@@ -384,7 +403,17 @@ std::string RenderMetricsMarkdown() {
       << "step with it: run `HLO_UPDATE_DOCS=1 build/bin/exporter_tests` after changing it).\n"
       << "Served on `/metrics` by `run` and written by `once --textfile PATH`.\n\n"
       << "Series exist only for what the world holds now: a resolved incident's\n"
-      << "`homelab_incident_open` series disappears rather than dropping to 0.\n\n";
+      << "`homelab_incident_open` series disappears rather than dropping to 0.\n\n"
+      << "## Counters\n\n"
+      << "The world's counters (the `_total`s below marked *history*) are not\n"
+      << "counted up by the process: they are recomputed from the event history\n"
+      << "the world holds, like the world files. So they survive restarts, and a\n"
+      << "replay (a late event, a rewritten file, a deleted checkpoint) gives the\n"
+      << "same figures as before it — or lower ones, when the history itself got\n"
+      << "smaller (an event file removed, a file rewritten shorter). `rate()` and\n"
+      << "`increase()` still work: Prometheus takes any drop of a counter as a\n"
+      << "reset and counts from the new value, as after an exporter restart. The\n"
+      << "daemon's own counters (marked *process*) start at 0 with each process.\n\n";
   for (std::string_view source : {"world", "daemon"}) {
     out << (source == "world" ? "## World metrics (`run` and `once --textfile`)\n\n"
                               : "## Daemon self-metrics (`run` only)\n\n")
@@ -396,8 +425,12 @@ std::string RenderMetricsMarkdown() {
       const char* type = spec.type == prometheus::MetricType::Counter     ? "counter"
                          : spec.type == prometheus::MetricType::Histogram ? "histogram"
                                                                           : "gauge";
-      out << "| `" << spec.name << "` | " << type << " | " << (labels.empty() ? "—" : labels)
-          << " | " << spec.help << " |\n";
+      std::string_view kind;
+      if (spec.type == prometheus::MetricType::Counter) {
+        kind = source == "world" ? " *history*" : " *process*";
+      }
+      out << "| `" << spec.name << "` | " << type << kind << " | "
+          << (labels.empty() ? "—" : labels) << " | " << spec.help << " |\n";
     }
     out << "\n";
   }

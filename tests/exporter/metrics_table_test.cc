@@ -99,7 +99,7 @@ TEST(MetricsTableTest, HoldsEveryContractMetricWithItsLabels) {
       {"homelab_observer_rebuilds_total", {"reason"}},
       {"homelab_observer_late_events_total", {"file"}},
       // site: only with --web.site-name (BuildInfoCarriesTheSiteOnlyWhenSet).
-      {"homelab_observer_build_info", {"version", "site"}},
+      {"homelab_observer_build_info", {"version", "revision", "compiler", "build_type", "site"}},
   };
   for (const auto& [name, labels] : contract) {
     const auto it = std::find_if(MetricTable().begin(), MetricTable().end(),
@@ -119,20 +119,21 @@ TEST(MetricsTableTest, BuildInfoCarriesTheSiteOnlyWhenSet) {
   in.now = *ParseTimestamp("2026-05-12T12:30:00Z");
   ExportState state;
   state.world = std::make_shared<WorldSnapshot>(BuildSnapshot(in));
-  EXPECT_TRUE(HasLine(RenderExposition(state),
-                      "homelab_observer_build_info{version=\"" HLO_VERSION "\"} 1"));
+  const std::string build = "homelab_observer_build_info{version=\"" HLO_VERSION
+                            "\",revision=\"" HLO_REVISION "\",compiler=\"" HLO_COMPILER
+                            "\",build_type=\"" HLO_BUILD_TYPE "\"";
+  EXPECT_TRUE(HasLine(RenderExposition(state), build + "} 1"));
   state.site_name = "cabin \"north\"";
   const std::string text = RenderExposition(state);
-  EXPECT_TRUE(HasLine(text, "homelab_observer_build_info{version=\"" HLO_VERSION
-                            "\",site=\"cabin \\\"north\\\"\"} 1"))
+  EXPECT_TRUE(HasLine(text, build + ",site=\"cabin \\\"north\\\"\"} 1"))
       << text.substr(text.find("homelab_observer_build_info{"));
   // The prometheus-cpp families say the same.
   for (const auto& family : GenerateFamilies(state)) {
     if (family.name != "homelab_observer_build_info") continue;
     ASSERT_EQ(family.metric.size(), 1u);
-    ASSERT_EQ(family.metric[0].label.size(), 2u);
-    EXPECT_EQ(family.metric[0].label[1].name, "site");
-    EXPECT_EQ(family.metric[0].label[1].value, "cabin \"north\"");
+    ASSERT_EQ(family.metric[0].label.size(), 5u);
+    EXPECT_EQ(family.metric[0].label[4].name, "site");
+    EXPECT_EQ(family.metric[0].label[4].value, "cabin \"north\"");
   }
 }
 
@@ -234,7 +235,17 @@ TEST(ExpositionGoldenTest, ExampleHomelabMatchesGoldenFile) {
   state.world = std::make_shared<WorldSnapshot>(observer.Snapshot(
       *ParseTimestamp("2026-05-13T09:00:00Z"), Duration{600'000'000'000}, stages));
   state.observer = FiguresOf(observer);
-  const std::string text = RenderExposition(state);
+  // The build's own labels differ between builds (commit, compiler, Release
+  // or the sanitizer build's Debug): the golden file holds placeholders.
+  std::string text = RenderExposition(state);
+  for (const auto& [label, value] : {std::pair{"revision", HLO_REVISION},
+                                     std::pair{"compiler", HLO_COMPILER},
+                                     std::pair{"build_type", HLO_BUILD_TYPE}}) {
+    const std::string actual = std::string(label) + "=\"" + value + "\"";
+    const size_t at = text.find(actual);
+    ASSERT_NE(at, std::string::npos) << label;
+    text.replace(at, actual.size(), std::string(label) + "=\"" + label + "\"");
+  }
 
   const std::filesystem::path golden =
       std::filesystem::path(HLO_SOURCE_DIR) / "tests/golden/exposition/example_homelab.prom";
