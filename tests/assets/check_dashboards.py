@@ -65,7 +65,7 @@ def site_problems(expr):
     problems = []
     for m in re.finditer(r"\b([a-zA-Z_:][\w:]*)\s*(\{[^}]*\})?", expr):
         name, selector = m.group(1), m.group(2)
-        if not (name.startswith("homelab_") or name == "up") or expr[m.end():].lstrip().startswith("("):
+        if not (name.startswith(("homelab_", "process_")) or name == "up") or expr[m.end():].lstrip().startswith("("):
             continue
         if not selector or SITE_FILTER not in selector:
             problems.append(f"selector {m.group(0)!r} lacks {SITE_FILTER}")

@@ -22,7 +22,8 @@ Usage: promql_against_prometheus.py BINARY SOURCE_DIR SCRATCH_DIR
      $__range -> 5m, $node and other multi-value variables -> .*): each must
      return a non-empty result that is not all NaN (a panel that would say
      "No data" on the example fails the test);
-   - every metric name (homelab_*) those queries use must have a series;
+   - every metric name (homelab_*, process_*) those queries use must have a
+     series;
    - every `label_values(metric, label)` variable query (the metric may
      carry a selector with variables, substituted as above) must find
      series (`count by (label)`); the `site` label is absent here, as on a
@@ -355,7 +356,7 @@ def main(argv):
                 except KeyError as e:
                     failures.append(f"{where}: unknown variable ${e.args[0]} in {raw!r}")
                     continue
-            metric_names.update(re.findall(r"\bhomelab_\w+", expr))
+            metric_names.update(re.findall(r"\b(?:homelab|process)_\w+", expr))
             r = api.query(expr)
             checked += 1
             if r.get("status") != "success":
