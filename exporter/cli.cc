@@ -1,6 +1,7 @@
 #include "exporter/cli.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <optional>
@@ -81,6 +82,9 @@ const std::map<std::string, FlagSpec>& Flags() {
       {"--node-stale-after", {true, true, true, [](Config& c, const std::string& v) {
          auto d = ParseDuration(v);
          if (!d) return "--node-stale-after " + v + ": not a duration like 90s, 10m, 1h30m";
+         if (d->nanos <= 0) {
+           return "--node-stale-after " + v + ": at least 1s (0 would call every node down)";
+         }
          c.node_stale_after = *d;
          return std::string();
        }}},
@@ -258,82 +262,203 @@ const char* CommandName(Command c) {
 }  // namespace
 }  // namespace detail
 
+namespace detail {
+namespace {
+
+// The flags' help, grouped as the usage text shows them; each entry is the
+// flag's lines there. A command's help lists the entries whose flag it takes.
+struct FlagHelp {
+  std::string_view section;
+  std::string_view text;
+};
+constexpr FlagHelp kFlagHelp[] = {
+    {"Flags (once, run and validate):",
+     "  --root DIR                 homelab folder (default /opt/homelab)\n"},
+    {"Flags (once, run and validate):",
+     "  --inventory DIR            checkout holding inventory/topology.yaml and\n                             hosts/*/services.yaml (default: none)\n"},
+    {"Flags (once, run and validate):",
+     "  --now RFC3339              fixed clock, for reproducible output\n"},
+    {"Flags (once, run and validate):",
+     "  --node-stale-after DUR     a node unseen for longer is down (default 10m;\n                             forms: 90s, 10m, 1h, 1h30m)\n"},
+    {"Flags (once, run and validate):",
+     "  --service-stale-after DUR  a healthy service whose last check is older is\n                             stale (default 0s: off; at least 1s when on)\n"},
+    {"Flags (once, run and validate):",
+     "  --flap.high PCT            a service starts flapping at this percent of\n                             state change over its last 21 results (default 30)\n"},
+    {"Flags (once, run and validate):",
+     "  --flap.low PCT             and stops at or below this one (default 20)\n"},
+    {"Flags (once, run and validate):",
+     "  --events.max-lateness DUR  events are applied in event-time order; one at\n                             most DUR behind the latest is folded in without\n                             a full replay (default 5m)\n"},
+    {"once and run:",
+     "  --web.site-name NAME       the site this observer watches, when Prometheus\n                             gathers many (a site label on\n                             homelab_observer_build_info; default: none)\n"},
+    {"once:",
+     "  --textfile PATH            also write the metrics in the Prometheus text\n                             format to PATH, atomically\n"},
+    {"run:",
+     "  --web.listen-address ADDR  [host]:port to listen on (default :9847)\n"},
+    {"run:",
+     "  --web.telemetry-path PATH  metrics path (default /metrics)\n"},
+    {"run:",
+     "  --web.config.file PATH     TLS and basic auth, exporter-toolkit format\n                             (default: none, plain HTTP for anyone)\n"},
+    {"run:",
+     "  --watch.mode auto|poll     inotify with a polling fallback (auto, default),\n                             or always poll (for NFS and the like)\n"},
+    {"run:",
+     "  --watch.poll-interval DUR  polling period and inotify safety net (default 1s)\n"},
+    {"run:",
+     "  --events.replay-min-interval DUR\n                             at most one replay for late events per DUR (default 30s)\n"},
+    {"run:",
+     "  --web.enable-ingest        accept events on POST /api/v1/events (off by\n                             default; off loopback it needs basic auth)\n"},
+    {"run:",
+     "  --web.ingest.max-bytes N   largest POST body (default 8MiB; 512KiB, 8MiB)\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --url URL                  the observer, e.g. http://observer:9847 (the path\n                             /api/v1/events is appended when missing)\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --user U --password-file F basic auth; the password is the file's first line\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --ca-file PEM              verify the observer's certificate with these CAs\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --spool DIR                append the events to DIR first (fsync), then\n                             drain it; without FILE, only drain\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --drain-only               with --spool: read no input, only drain\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --timeout DUR              per request (default 30s)\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --retries N                per batch, with exponential backoff (default 8)\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --batch.max-events N       events per POST (default 1000)\n"},
+    {"send [FILE|-] (only these flags):",
+     "  --batch.max-bytes N        bytes per POST (default 1048576)\n"},
+};
+
+struct CommandHelp {
+  Command command;
+  std::string_view name;
+  std::string_view summary;  // its lines of the usage text's Commands list
+  std::string_view usage;    // the synopsis after "homelab-observer"
+  std::string_view examples;
+};
+constexpr CommandHelp kCommandHelp[] = {
+    {Command::kOnce, "once",
+     "process every pending event, write the world files and the\n"
+     "             checkpoint, exit (0 ok, 1 fatal, 2 usage)\n",
+     "once [flags]",
+     "  homelab-observer once --root /opt/homelab --inventory /srv/homelab-repo\n"
+     "  homelab-observer once --root examples/homelab --now 2026-05-13T09:00:00Z \\\n"
+     "      --textfile /var/lib/prometheus/node-exporter/homelab.prom\n"},
+    {Command::kRun, "run",
+     "the daemon: process pending events, then watch events/ and\n"
+     "             serve HTTP until SIGTERM/SIGINT (SIGHUP reloads the inventory\n"
+     "             and the web config)\n",
+     "run [flags]",
+     "  homelab-observer run --root /opt/homelab --web.listen-address :9847\n"
+     "  homelab-observer run --root /opt/homelab --web.config.file /etc/homelab-observer/web.yml \\\n"
+     "      --web.enable-ingest\n"},
+    {Command::kValidate, "validate",
+     "check the inventory and every event file without writing;\n"
+     "             prints FILE:LINE: reason per problem (exit 1 if any invalid)\n",
+     "validate [flags]",
+     "  homelab-observer validate --root /opt/homelab --inventory /srv/homelab-repo\n"},
+    {Command::kSend, "send",
+     "post events (a JSON object, an array or NDJSON, from FILE or\n"
+     "             stdin) to a running observer's POST /api/v1/events (exit 0 all\n"
+     "             accepted or duplicates, 1 some rejected or not delivered, 2 usage)\n",
+     "send --url URL [flags] [FILE|-]",
+     "  echo '{\"timestamp\":\"2026-05-13T09:00:00Z\",\"type\":\"node_heartbeat\",\"node\":\"nas\"}' \\\n"
+     "      | homelab-observer send --url http://observer:9847 -\n"
+     "  homelab-observer send --url https://observer:9847 --user nas --password-file /etc/hlo-pass \\\n"
+     "      --spool /var/spool/homelab-observer events.ndjson\n"},
+};
+
+// The flag an entry of kFlagHelp is about: its first word.
+std::string_view FlagOf(const FlagHelp& h) {
+  std::string_view text = h.text.substr(h.text.find("--"));
+  return text.substr(0, text.find(' '));
+}
+
+}  // namespace
+}  // namespace detail
+
 std::string UsageText() {
-  return R"(Usage: homelab-observer COMMAND [flags]
+  std::string out =
+      "Usage: homelab-observer COMMAND [flags]\n"
+      "       homelab-observer help [COMMAND] | version\n\n"
+      "Watches a homelab through the events its tools write, keeps a world model of\n"
+      "it in <root>/world/*.json, and exposes it as Prometheus metrics.\n\n"
+      "Commands:\n";
+  for (const auto& c : detail::kCommandHelp) {
+    std::string name(c.name);
+    name.resize(11, ' ');
+    out += "  " + name + std::string(c.summary);
+  }
+  out += "\n";
+  std::string_view section;
+  for (const auto& h : detail::kFlagHelp) {
+    if (h.section != section) {
+      section = h.section;
+      out += std::string(section) + "\n";
+    }
+    out += h.text;
+  }
+  out += "\n  --help, --version          (or: help [COMMAND], version)\n"
+         "\n`homelab-observer help COMMAND` shows one command's flags and examples.\n";
+  return out;
+}
 
-Watches a homelab through the events its tools write, keeps a world model of
-it in <root>/world/*.json, and exposes it as Prometheus metrics.
-
-Commands:
-  once       process every pending event, write the world files and the
-             checkpoint, exit (0 ok, 1 fatal, 2 usage)
-  run        the daemon: process pending events, then watch events/ and
-             serve HTTP until SIGTERM/SIGINT
-  validate   check the inventory and every event file without writing;
-             prints FILE:LINE: reason per problem (exit 1 if any invalid)
-  send       post events (a JSON object, an array or NDJSON, from FILE or
-             stdin) to a running observer's POST /api/v1/events (exit 0 all
-             accepted or duplicates, 1 some rejected or not delivered, 2 usage)
-
-Flags (all commands):
-  --root DIR                 homelab folder (default /opt/homelab)
-  --inventory DIR            checkout holding inventory/topology.yaml and
-                             hosts/*/services.yaml (default: none)
-  --now RFC3339              fixed clock, for reproducible output
-  --node-stale-after DUR     a node unseen for longer is down (default 10m;
-                             forms: 90s, 10m, 1h, 1h30m)
-  --service-stale-after DUR  a healthy service whose last check is older is
-                             stale (default 0s: off; at least 1s when on)
-  --flap.high PCT            a service starts flapping at this percent of
-                             state change over its last 21 results (default 30)
-  --flap.low PCT             and stops at or below this one (default 20)
-  --events.max-lateness DUR  events are applied in event-time order; one at
-                             most DUR behind the latest is folded in without
-                             a full replay (default 5m)
-once and run:
-  --web.site-name NAME       the site this observer watches, when Prometheus
-                             gathers many (a site label on
-                             homelab_observer_build_info; default: none)
-once:
-  --textfile PATH            also write the metrics in the Prometheus text
-                             format to PATH, atomically
-run:
-  --web.listen-address ADDR  [host]:port to listen on (default :9847)
-  --web.telemetry-path PATH  metrics path (default /metrics)
-  --web.config.file PATH     TLS and basic auth, exporter-toolkit format
-                             (default: none, plain HTTP for anyone)
-  --watch.mode auto|poll     inotify with a polling fallback (auto, default),
-                             or always poll (for NFS and the like)
-  --watch.poll-interval DUR  polling period and inotify safety net (default 1s)
-  --events.replay-min-interval DUR
-                             at most one replay for late events per DUR (default 30s)
-  --web.enable-ingest        accept events on POST /api/v1/events (off by
-                             default; off loopback it needs basic auth)
-  --web.ingest.max-bytes N   largest POST body (default 8MiB; 512KiB, 8MiB)
-send [FILE|-] (only these flags):
-  --url URL                  the observer, e.g. http://observer:9847 (the path
-                             /api/v1/events is appended when missing)
-  --user U --password-file F basic auth; the password is the file's first line
-  --ca-file PEM              verify the observer's certificate with these CAs
-  --spool DIR                append the events to DIR first (fsync), then
-                             drain it; without FILE, only drain
-  --drain-only               with --spool: read no input, only drain
-  --timeout DUR              per request (default 30s)
-  --retries N                per batch, with exponential backoff (default 8)
-  --batch.max-events N       events per POST (default 1000)
-  --batch.max-bytes N        bytes per POST (default 1048576)
-
-  --help, --version
-)";
+std::string CommandHelpText(Command command) {
+  for (const auto& c : detail::kCommandHelp) {
+    if (c.command != command) continue;
+    std::string summary(c.summary);
+    // The summary's continuation lines are indented for the Commands list.
+    for (size_t at = 0; (at = summary.find("\n             ", at)) != std::string::npos;) {
+      summary.replace(at, 14, "\n");
+      ++at;
+    }
+    std::string out = "Usage: homelab-observer " + std::string(c.usage) + "\n\n";
+    summary[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(summary[0])));
+    out += summary + "\nFlags:\n";
+    for (const auto& h : detail::kFlagHelp) {
+      if (detail::Takes(detail::Flags().at(std::string(detail::FlagOf(h))), command)) {
+        out += h.text;
+      }
+    }
+    out += "  --help                     this help\n\nExamples:\n" + std::string(c.examples);
+    return out;
+  }
+  return UsageText();
 }
 
 CliResult ParseCommandLine(const std::vector<std::string>& args) {
+  const auto command_named = [](const std::string& word) -> std::optional<Command> {
+    for (const auto& c : detail::kCommandHelp) {
+      if (c.name == word) return c.command;
+    }
+    return std::nullopt;
+  };
+  // `help [COMMAND]` and `version` as commands; `COMMAND --help` shows that
+  // command's help wherever --help stands.
+  if (!args.empty() && args[0] == "version") {
+    if (args.size() > 1) return UsageError{"version takes no arguments"};
+    return InfoRequest{"homelab-observer " HLO_VERSION "\n"};
+  }
+  if (!args.empty() && args[0] == "help") {
+    if (args.size() == 1) return InfoRequest{UsageText()};
+    const std::optional<Command> command = command_named(args[1]);
+    if (!command || args.size() > 2) {
+      return UsageError{"help " + args[1] + ": expected help [once|run|validate|send]"};
+    }
+    return InfoRequest{CommandHelpText(*command)};
+  }
   Config config;
   bool have_command = false;
   std::vector<std::pair<std::string, std::string>> flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") return InfoRequest{UsageText()};
+    if (arg == "--help" || arg == "-h") {
+      for (const std::string& word : args) {
+        if (const std::optional<Command> command = command_named(word)) {
+          return InfoRequest{CommandHelpText(*command)};
+        }
+      }
+      return InfoRequest{UsageText()};
+    }
     if (arg == "--version") return InfoRequest{"homelab-observer " HLO_VERSION "\n"};
     if (arg.rfind("--", 0) == 0) {
       const size_t eq = arg.find('=');
@@ -359,7 +484,7 @@ CliResult ParseCommandLine(const std::vector<std::string>& args) {
     else if (arg == "run") config.command = Command::kRun;
     else if (arg == "validate") config.command = Command::kValidate;
     else if (arg == "send") config.command = Command::kSend;
-    else return UsageError{"unknown command " + arg};
+    else return UsageError{"unknown command " + arg + " (commands: once, run, validate, send, help, version)"};
     have_command = true;
   }
   if (!have_command) return UsageError{"no command given (once, run, validate or send)"};

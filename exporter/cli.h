@@ -24,6 +24,10 @@ using CliResult = std::variant<Config, InfoRequest, UsageError>;
 // or after the command.
 CliResult ParseCommandLine(const std::vector<std::string>& args);
 
+// The whole usage (`--help`, `help`).
 std::string UsageText();
+// One command's usage, the flags it takes and examples (`help once`,
+// `once --help`).
+std::string CommandHelpText(Command command);
 
 }  // namespace hlo

@@ -113,6 +113,47 @@ TEST(CliTest, RootWithoutEventsFolderButWithEventFilesWarnsWhatRootShouldBe) {
   EXPECT_EQ(r.err.find("WARNING"), std::string::npos) << r.err;
 }
 
+TEST(CliTest, EveryCommandHasItsOwnHelpWithTheFlagsItTakes) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"help", "once"}, std::vector<std::string>{"once", "--help"},
+        std::vector<std::string>{"--help", "once"}}) {
+    const auto r = RunProgram(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0];
+    EXPECT_EQ(r.out.rfind("Usage: homelab-observer once", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("--textfile"), std::string::npos);
+    EXPECT_NE(r.out.find("--root"), std::string::npos);
+    EXPECT_EQ(r.out.find("--web.listen-address"), std::string::npos) << "a run-only flag";
+    EXPECT_EQ(r.out.find("--url"), std::string::npos) << "a send-only flag";
+    EXPECT_NE(r.out.find("Examples:\n  homelab-observer once"), std::string::npos);
+  }
+  const auto send = RunProgram({"send", "--help"});
+  EXPECT_NE(send.out.find("--spool"), std::string::npos);
+  EXPECT_EQ(send.out.find("--root"), std::string::npos);
+  const auto run = RunProgram({"help", "run"});
+  EXPECT_NE(run.out.find("--web.enable-ingest"), std::string::npos);
+  EXPECT_EQ(run.out.find("--textfile"), std::string::npos);
+  const auto all = RunProgram({"help"});
+  EXPECT_EQ(all.exit_code, 0);
+  EXPECT_EQ(all.out, RunProgram({"--help"}).out);
+  const auto bad = RunProgram({"help", "bogus"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("help bogus"), std::string::npos);
+}
+
+TEST(CliTest, VersionIsACommandToo) {
+  const auto r = RunProgram({"version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, RunProgram({"--version"}).out);
+  EXPECT_EQ(r.out.rfind("homelab-observer ", 0), 0u);
+}
+
+TEST(CliTest, NodeStaleAfterZeroIsAUsageError) {
+  TempDir tmp;
+  const auto r = RunProgram({"once", "--root", tmp.path().string(), "--node-stale-after", "0s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--node-stale-after 0s: at least 1s"), std::string::npos) << r.err;
+}
+
 TEST(CliTest, MissingRootExitsOne) {
   TempDir tmp;
   const auto r = testing::Once(tmp.path() / "nope");
