@@ -9,7 +9,8 @@
 // says "stale" and keeps the last data; EventSource reconnects by itself, and
 // when it gives up for good the stream is recreated with a backoff.
 // For tests and scripts: <body data-connection="connecting|live|stale"
-// data-loaded="true" data-sequence="N">.
+// data-loaded="true" data-sequence="N">; #site[data-site] is the site's name
+// (empty, and the element hidden, without --web.site-name).
 'use strict';
 
 (() => {
@@ -249,6 +250,23 @@
     replace($('observer'), pairs.map(([term, value]) =>
       h('div', null, h('dt', null, term), h('dd', null, value))));
     $('version').textContent = o.version ? `homelab-observer ${o.version}` : '';
+    renderSite();
+  }
+
+  // The --web.site-name (null without it), so that tabs and screens of
+  // several sites tell themselves apart; without it nothing shows.
+  function siteName() {
+    const site = data.observer && data.observer.site;
+    return typeof site === 'string' && site !== '' ? site : null;
+  }
+
+  function renderSite() {
+    const site = siteName();
+    const el = $('site');
+    if (el.dataset.site === (site || '')) return;
+    el.dataset.site = site || '';
+    replace(el, site === null ? [] : [h('span', { className: 'visually-hidden' }, ', site '), site]);
+    el.hidden = site === null;
   }
 
   function incidentCard(inc, resolved, fresh) {
@@ -464,7 +482,9 @@
       if (failed.length) text += ` (${errors[failed[0]]})`;
     }
     const open = data.summary && data.summary.incidents ? data.summary.incidents.active : 0;
-    const title = `${open > 0 ? `(${open} open) ` : ''}homelab-observer${state === 'stale' ? ' — stale' : ''}`;
+    const site = siteName();
+    const title = `${open > 0 ? `(${open} open) ` : ''}homelab-observer${site ? ` — ${site}` : ''}` +
+      `${state === 'stale' ? ' — stale' : ''}`;
     if (document.title !== title) document.title = title;
     const p = $('connection');
     if (p.dataset.state !== state) p.dataset.state = state;

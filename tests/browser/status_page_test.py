@@ -18,6 +18,8 @@ Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
      the daemon's; / is served with a Content-Security-Policy;
    - landmarks, one h1, a heading for every section, an aria-live summary;
      Tab reaches a visible skip link that moves focus to <main>;
+   - without --web.site-name nothing site-related shows: the header's
+     site box is hidden and empty, the document title names no site;
    - every open incident of world/incidents.json is shown, by id, under
      "Open incidents";
    - a service_unhealthy event for a new node/service, appended to a file in
@@ -41,9 +43,13 @@ Usage: status_page_test.py BINARY SOURCE_DIR OUTPUT_DIR
    - after SIGTERM to the daemon the page says it is stale and stays up with
      its data; when the daemon is back on the same port, with a recovery
      written while it was down, the page says live again and shows the
-     recovery, still without a reload.
-4. Writes screenshots (desktop, the v1.2 states, 390 px, dark, and the stale
-   state) to OUTPUT_DIR and prints their paths.
+     recovery, still without a reload;
+   - that restart passes --web.site-name: the page, still without a reload,
+     shows the site's name in the header (inside the h1) and the document
+     title ("homelab-observer — NAME"), and at 390 px the long name wraps
+     without a horizontal scroll, with no Content-Security-Policy violation.
+4. Writes screenshots (desktop, the v1.2 states, 390 px, dark, the stale
+   state, and the site name at 390 px) to OUTPUT_DIR and prints their paths.
 
 Exit 0 on success, 1 on failure, 77 (skip) when chromium, chromedriver or
 python3-selenium is missing (Debian: apt-get install chromium chromium-driver
@@ -76,6 +82,8 @@ NEW_NODE = "browser-test-node"
 NEW_SERVICE = "browser-test-svc"
 FLAPPY_SERVICE = "browser-test-flappy"
 V12_DEADLINE_S = 5.0
+# Long, with a space and non-ASCII letters: it must wrap at 390 px.
+SITE_NAME = "Ærøskøbing summer cabin by the lake"
 DESKTOP = (1280, 900)
 PHONE_WIDTH = 390
 PHONE_HEIGHT = 844
@@ -154,11 +162,11 @@ def copy_example(source, root, delta):
                                 stat.st_mtime + delta.total_seconds()))
 
 
-def start_observer(binary, root, port, log_path):
+def start_observer(binary, root, port, log_path, extra_args=()):
     with open(log_path, "ab") as out:
         return subprocess.Popen(
             [str(binary), "run", "--root", str(root), "--inventory", str(root),
-             "--web.listen-address", f"127.0.0.1:{port}"],
+             "--web.listen-address", f"127.0.0.1:{port}", *extra_args],
             stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -301,6 +309,12 @@ def main(argv):
         failures.check(skip_link == ["skip-link", True] and focused == "main",
                        f"Tab shows the skip link and Enter moves focus to main ({skip_link}, {focused!r})")
 
+        # No --web.site-name: nothing about a site.
+        site = driver.execute_script(SITE_PROBE)
+        failures.check(site["hidden"] and not site["displayed"] and site["text"] == "" and site["data"] == ""
+                       and "—" not in site["title"],
+                       f"without --web.site-name no site shows in the header or the title ({site})")
+
         # The example's open incidents, by id, under "Open incidents".
         shown = driver.execute_script(
             "return [...document.querySelectorAll('#incidents-open [data-incident-id]')]"
@@ -424,9 +438,10 @@ def main(argv):
             f.write(json.dumps({"timestamp": rfc3339(datetime.datetime.now(datetime.timezone.utc)),
                                 "type": "service_recovered", "node": NEW_NODE,
                                 "service": NEW_SERVICE}) + "\n")
-        observer = start_observer(binary, root, port, observer_log)
+        observer = start_observer(binary, root, port, observer_log, ["--web.site-name", SITE_NAME])
         error = wait_ready(observer, base, observer_log)
-        if not failures.check(error is None, f"homelab-observer restarts on port {port} ({error or 'ready'})"):
+        if not failures.check(error is None, f"homelab-observer restarts on port {port} with --web.site-name "
+                                             f"({error or 'ready'})"):
             raise RuntimeError("no daemon to reconnect to")
         restarted = time.monotonic()
         back = wait_for(lambda: driver.execute_script("""
@@ -441,6 +456,7 @@ def main(argv):
                              f"recovery written meanwhile (it says {text!r})")
         failures.check(driver.execute_script("return window.__hloMarker") == marker,
                        "still without a reload (the window's marker survived)")
+        check_site_name(driver, output, shots, failures)
 
         for shot in shots:
             print(f"screenshot: {shot}")
@@ -616,6 +632,46 @@ def check_live_v12_states(driver, root, marker, failures):
                    f"its last resolved incident is marked flapping and lasted 1 s ({newest['text'][:200]})")
     failures.check(driver.execute_script("return window.__hloMarker") == marker,
                    "the v1.2 states came without a reload (the window's marker survived)")
+
+
+# The header's site box and the document title, as the page shows them.
+SITE_PROBE = """
+const e = document.getElementById('site'), r = e.getBoundingClientRect();
+return {
+  hidden: e.hidden, displayed: r.width > 0 && r.height > 0 && getComputedStyle(e).display !== 'none',
+  text: e.textContent, visible_text: e.innerText, data: e.dataset.site || '',
+  in_h1: e.closest('h1') !== null, left: r.left, right: r.right, title: document.title,
+};
+"""
+
+
+def check_site_name(driver, output, shots, failures):
+    """The daemon now runs with --web.site-name SITE_NAME: header and title name it."""
+    shown = wait_for(lambda: driver.execute_script(SITE_PROBE)["data"] == SITE_NAME, RECONNECT_DEADLINE_S)
+    site = driver.execute_script(SITE_PROBE)
+    failures.check(shown and site["displayed"] and not site["hidden"] and site["in_h1"]
+                   and SITE_NAME in site["visible_text"],
+                   f"with --web.site-name the header shows {SITE_NAME!r} in the h1 ({site})")
+    failures.check(site["title"].endswith(f"homelab-observer — {SITE_NAME}"),
+                   f"the document title names the site: {site['title']!r}")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        time.sleep(0.3)
+        driver.execute_script("window.scrollTo(0, 0)")
+        scroll_width, inner_width = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        site = driver.execute_script(SITE_PROBE)
+        failures.check(scroll_width <= inner_width and site["left"] >= 0 and site["right"] <= inner_width,
+                       f"at {PHONE_WIDTH} px the site name wraps inside the viewport (scrollWidth "
+                       f"{scroll_width}, innerWidth {inner_width}, box {site['left']:.0f}-{site['right']:.0f})")
+        driver.save_screenshot(str(output / "status-page-site-390px.png"))
+        shots.append(output / "status-page-site-390px.png")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    violations = driver.execute_script("return window.__cspViolations || []")
+    failures.check(not violations, "no Content-Security-Policy violations with the site shown" + "".join(
+        f"\n      {v}" for v in violations))
 
 
 def wait_for(predicate, timeout, interval=0.05):
