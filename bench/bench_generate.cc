@@ -2,7 +2,16 @@
 //
 //   bench_generate --out DIR [--nodes N] [--services S] [--events E]
 //                  [--files F] [--layout jsonl|json|interleaved] [--seed K]
-//                  [--invalid-per-million M]
+//                  [--invalid-per-million M] [--nodeless-recovery-percent P]
+//                  [--failure-rate X]
+//
+// --nodeless-recovery-percent P (0–100, default 1): the share of
+// service_recovered events without a node, which recover that service on
+// every node. --failure-rate X (0–7.5, default 1): how often failures
+// (healthcheck_failed, service_unhealthy; 8% of events at 1) occur, as a
+// multiple; recoveries (4% at 1) scale with them so incidents still resolve,
+// and the share they gain comes from node_heartbeat and healthcheck_passed.
+// The defaults give the same bytes as before these flags existed.
 //
 // DIR/events/ gets F .jsonl files of roughly equal size whose names sort in
 // processing order (or, with --layout json, one .json per event; with
@@ -14,6 +23,7 @@
 // DIR/state/stages/ a few stage markers. The same flags give the same bytes.
 // DIR/events must be absent or empty: nothing is overwritten.
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -39,7 +49,12 @@ struct Options {
 
 constexpr const char* kUsage =
     "usage: bench_generate --out DIR [--nodes N] [--services S] [--events E] [--files F]\n"
-    "                      [--layout jsonl|json|interleaved] [--seed K] [--invalid-per-million M]\n";
+    "                      [--layout jsonl|json|interleaved] [--seed K] [--invalid-per-million M]\n"
+    "                      [--nodeless-recovery-percent P] [--failure-rate X]\n"
+    "  --nodeless-recovery-percent P  share of service_recovered without a node, 0-100 (default 1)\n"
+    "  --failure-rate X               failures (and recoveries with them) as a multiple of the\n"
+    "                                 default mix's 8% (4%), taken from heartbeats and passed\n"
+    "                                 checks; 0-7.5 (default 1)\n";
 
 bool ParseCount(const std::string& text, uint64_t* value) {
   const char* end = text.data() + text.size();
@@ -47,12 +62,19 @@ bool ParseCount(const std::string& text, uint64_t* value) {
   return !text.empty() && ec == std::errc() && ptr == end;
 }
 
+bool ParseRate(const std::string& text, double* value) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, *value);
+  return !text.empty() && ec == std::errc() && ptr == end && std::isfinite(*value);
+}
+
 // "" or an error message.
 std::string ParseArgs(int argc, char** argv, Options* o) {
   std::map<std::string, uint64_t*> counts = {
       {"--nodes", &o->spec.nodes},   {"--services", &o->spec.services},
       {"--events", &o->spec.events}, {"--files", &o->files},
-      {"--seed", &o->spec.seed},     {"--invalid-per-million", &o->spec.invalid_per_million}};
+      {"--seed", &o->spec.seed},     {"--invalid-per-million", &o->spec.invalid_per_million},
+      {"--nodeless-recovery-percent", &o->spec.nodeless_recovery_percent}};
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return "help";
@@ -66,6 +88,11 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       }
       o->json_layout = value == "json";
       o->interleaved = value == "interleaved";
+    } else if (flag == "--failure-rate") {
+      if (!ParseRate(value, &o->spec.failure_rate) || o->spec.failure_rate < 0 ||
+          o->spec.failure_rate > hlo::bench::kMaxFailureRate) {
+        return "--failure-rate " + value + ": a number from 0 to 7.5";
+      }
     } else if (auto it = counts.find(flag); it != counts.end()) {
       if (!ParseCount(value, it->second)) return flag + " " + value + ": not a count";
     } else {
@@ -76,6 +103,7 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
   if (o->spec.nodes == 0 || o->spec.services == 0) return "--nodes and --services must be > 0";
   if (o->files == 0) return "--files must be > 0";
   if (o->spec.invalid_per_million > 1'000'000) return "--invalid-per-million is at most 1000000";
+  if (o->spec.nodeless_recovery_percent > 100) return "--nodeless-recovery-percent is at most 100";
   return "";
 }
 

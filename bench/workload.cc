@@ -1,5 +1,7 @@
 #include "bench/workload.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace hlo::bench {
@@ -70,11 +72,30 @@ std::string FormatMillis(int64_t unix_seconds, int64_t millis) {
 
 WorkloadGenerator::WorkloadGenerator(const WorkloadSpec& spec)
     : spec_(spec),
+      heartbeat_end_(0),
+      passed_end_(0),
+      failure_end_(0),
+      recovered_end_(0),
       state_(spec.seed * 0x9E3779B97F4A7C15ULL + 0x1234567ULL),
       step_ns_(spec.events == 0 ? 0
                                 : spec.span_seconds * 1'000'000'000LL /
                                       static_cast<int64_t>(spec.events)),
-      failing_pos_(spec.nodes * spec.services, -1) {}
+      failing_pos_(spec.nodes * spec.services, -1) {
+  // The default mix, per 10,000: 5,000 heartbeats, 3,000 passed checks, 800
+  // failures, 400 recoveries, then deployments, unknown types and node_down
+  // from 9,200 on. A failure rate scales failures and recoveries together
+  // (so incidents still resolve) and takes what they gain from heartbeats
+  // and passed checks, 5:3, leaving everything from 9,200 on as it is. All
+  // in integers, so a rate of 1 gives exactly the bands, and bytes, of old.
+  const double rate = std::clamp(spec.failure_rate, 0.0, kMaxFailureRate);
+  const int64_t failures = std::llround(800 * rate), recoveries = std::llround(400 * rate);
+  const int64_t gained = failures + recoveries - 1200;
+  const int64_t from_heartbeats = gained * 5 / 8;
+  heartbeat_end_ = static_cast<uint64_t>(5000 - from_heartbeats);
+  passed_end_ = static_cast<uint64_t>(8000 - gained);
+  failure_end_ = passed_end_ + static_cast<uint64_t>(failures);
+  recovered_end_ = failure_end_ + static_cast<uint64_t>(recoveries);  // always 9,200
+}
 
 uint64_t WorkloadGenerator::Rand() {  // splitmix64
   uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
@@ -114,10 +135,10 @@ bool WorkloadGenerator::Next(std::string* line) {
     ++stats_.invalid;
   } else {
     const uint64_t r = Below(10000);
-    if (r < 5000) Heartbeat(line);
-    else if (r < 8000) HealthPassed(line);
-    else if (r < 8800) Failure(line);
-    else if (r < 9200) Recovered(line);
+    if (r < heartbeat_end_) Heartbeat(line);
+    else if (r < passed_end_) HealthPassed(line);
+    else if (r < failure_end_) Failure(line);
+    else if (r < recovered_end_) Recovered(line);
     else if (r < 9800) DeploymentStep(line);
     else if (r < 9950) Unknown(line);
     else NodeDown(line);
@@ -198,7 +219,7 @@ void WorkloadGenerator::Recovered(std::string* line) {
   const uint64_t service = pair % spec_.services;
   const std::string svc = ServiceName(service);
   Begin(line, "service_recovered");
-  if (Below(100) == 0) {
+  if (Below(100) < spec_.nodeless_recovery_percent) {
     // Without a node: recovers the service everywhere.
     for (size_t i = 0; i < failing_.size();) {
       if (failing_[i] % spec_.services == service) MarkRecovered(failing_[i]);

@@ -17,10 +17,22 @@ struct WorkloadSpec {
   uint64_t events = 1'000'000;
   uint64_t seed = 1;
   uint64_t invalid_per_million = 0;  // lines replaced by malformed ones
+  // The share (0–100) of service_recovered events that carry no node (and
+  // so recover the service on every node).
+  uint64_t nodeless_recovery_percent = 1;
+  // How often failures (healthcheck_failed / service_unhealthy, 8% of the
+  // mix at 1) and, in step, recoveries (service_recovered, 4% at 1) occur,
+  // as a multiple of the default mix; the share they gain is taken from
+  // node_heartbeat and healthcheck_passed in proportion (5:3). 0 to
+  // kMaxFailureRate; 1 leaves the mix, and so the bytes, as they always were.
+  double failure_rate = 1.0;
   // Timestamps rise monotonically from `start_unix` over `span_seconds`.
   int64_t start_unix = 1735689600;  // 2025-01-01T00:00:00Z
   int64_t span_seconds = 365LL * 86400;
 };
+
+// failure_rate above this would leave no room for heartbeats and passed checks.
+inline constexpr double kMaxFailureRate = 7.5;
 
 // "node-0042": zero-padded to the width of the largest index (at least 4).
 std::string NodeName(const WorkloadSpec& spec, uint64_t node);
@@ -73,6 +85,8 @@ class WorkloadGenerator {
   void MarkRecovered(uint64_t pair);
 
   WorkloadSpec spec_;
+  // Upper bounds (of 10,000) of the mix's bands, from the spec.
+  uint64_t heartbeat_end_, passed_end_, failure_end_, recovered_end_;
   uint64_t state_;
   uint64_t index_ = 0;
   int64_t step_ns_;
