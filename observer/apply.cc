@@ -14,32 +14,47 @@ void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>
   }
 }
 
+void RecordResult(ServiceState& entry, bool problem, const FlapThresholds& flap);
+void ResolveActive(Model& model, ServiceState& entry, Timestamp at);
+
+// Bulk mode (ModelIndex::BeginBulk): gives `entry` the node-less recoveries
+// of its service that it has not received yet, as Recover would have, one
+// by one: the first resolves its active incident (an incident opened later
+// would have caught the entry up first), each is a health signal.
+void CatchUp(Model& model, ServiceState& entry, ModelIndex& index, const FlapThresholds& flap) {
+  if (entry.index_group == 0) return;  // (added by the index, so never)
+  const std::vector<Timestamp>& deferred = index.GroupOf(entry).deferred;
+  const size_t from = entry.index_received;
+  const size_t to = deferred.size();
+  entry.index_received = static_cast<uint32_t>(to);
+  if (from >= to) return;
+  ResolveActive(model, entry, deferred[from]);
+  entry.health_seen = true;
+  entry.last_check = deferred[to - 1];
+  // After kFlapResults OK results in a row the kept results are all OK and
+  // the score 0, which each further OK result finds again: it changes nothing.
+  const size_t results = std::min<size_t>(to - from, kFlapResults);
+  for (size_t i = 0; i < results; ++i) RecordResult(entry, /*problem=*/false, flap);
+}
+
 ServiceState& ServiceEntry(Model& model, const std::string& node, const std::string& service,
-                           const ApplyHooks& hooks) {
+                           const ApplyContext& context, const ApplyHooks& hooks) {
   // One buffer per thread: the common case (the entry exists) allocates nothing.
   thread_local std::string key;
   key.assign(node).append(1, '/').append(service);
   if (hooks.undo != nullptr) hooks.undo->SaveService(model, key);
   if (auto it = model.services.find(std::string_view(key)); it != model.services.end()) {
-    return it->second;
+    ServiceState& entry = it->second;
+    if (hooks.index != nullptr && hooks.index->bulk()) {
+      CatchUp(model, entry, *hooks.index, context.flap);
+    }
+    return entry;
   }
   ServiceState& entry = model.services[key];
   entry.node = node;
   entry.service = service;
-  if (hooks.index != nullptr) hooks.index->ServiceAdded(node, service);
+  if (hooks.index != nullptr) hooks.index->ServiceAdded(entry);
   return entry;
-}
-
-// The nodes with an entry of `service`: from the index when there is one.
-const std::vector<std::string>& NodesWithService(const Model& model, const std::string& service,
-                                                 const ApplyHooks& hooks) {
-  if (hooks.index != nullptr) return hooks.index->NodesWithService(service);
-  thread_local std::vector<std::string> nodes;
-  nodes.clear();
-  for (const auto& [key, entry] : model.services) {
-    if (entry.service == service) nodes.push_back(entry.node);
-  }
-  return nodes;
 }
 
 void IncidentsChanged(const ApplyHooks& hooks) {
@@ -96,7 +111,7 @@ struct Failure {
 void RecordFailure(Model& model, const std::string& node, const std::string& service,
                    const Failure& failure, const ApplyContext& context, const ApplyHooks& hooks) {
   IncidentsChanged(hooks);
-  ServiceState& entry = ServiceEntry(model, node, service, hooks);
+  ServiceState& entry = ServiceEntry(model, node, service, context, hooks);
   entry.last_check = failure.at;
   RecordResult(entry, /*problem=*/true, context.flap);
   const bool flapping = entry.flapping;
@@ -146,44 +161,80 @@ void HealthSignal(ServiceState& entry, Timestamp at, const ApplyContext& context
   RecordResult(entry, /*problem=*/false, context.flap);
 }
 
+void ResolveActive(Model& model, ServiceState& entry, Timestamp at) {
+  if (entry.active_incident.empty()) return;
+  IncidentState& incident = model.incidents.at(entry.active_incident);
+  incident.active = false;
+  incident.resolved_at = at;
+  entry.active_incident.clear();
+}
+
 void Recover(Model& model, ServiceState& entry, Timestamp at, const ApplyContext& context,
              const ApplyHooks& hooks) {
   if (!entry.active_incident.empty()) {
     IncidentsChanged(hooks);
     if (hooks.undo != nullptr) hooks.undo->SaveIncident(model, entry.active_incident);
-    IncidentState& incident = model.incidents.at(entry.active_incident);
-    incident.active = false;
-    incident.resolved_at = at;
-    entry.active_incident.clear();
+    ResolveActive(model, entry, at);
   }
   HealthSignal(entry, at, context);
+}
+
+// The inventory's entries of `service` that the model lacks, created (they
+// are entries of services.json too, so a node-less recovery reaches them).
+void AddInventoryEntries(Model& model, const std::string& service, const ApplyContext& context,
+                         const ApplyHooks& hooks, std::vector<ServiceState*>* added) {
+  if (context.inventory == nullptr) return;
+  for (const auto& [node, services] : context.inventory->services) {
+    if (services.count(service) == 0) continue;
+    if (model.services.contains(std::string_view(ServiceKey(node, service)))) continue;
+    ServiceState& entry = ServiceEntry(model, node, service, context, hooks);
+    if (added != nullptr) added->push_back(&entry);
+  }
 }
 
 void ApplyRecovered(Model& model, const Event& event, const ApplyContext& context,
                     const ApplyHooks& hooks) {
   if (!event.node.empty()) {
-    Recover(model, ServiceEntry(model, event.node, event.service, hooks), event.timestamp,
-            context, hooks);
+    Recover(model, ServiceEntry(model, event.node, event.service, context, hooks),
+            event.timestamp, context, hooks);
     return;
   }
   // Without a node: every existing entry of that service, the inventory's
   // included, since those are entries of services.json too. Each gets one
   // health result (CONTRACT §9), so an entry both the events and the
-  // inventory hold is recovered once: by the first loop, over the model's
-  // entries. (Recover adds no entries, so the index's list stays put
-  // meanwhile.)
-  for (const std::string& node : NodesWithService(model, event.service, hooks)) {
-    Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
-            hooks);
+  // inventory hold is recovered once.
+  ModelIndex* index = hooks.index;
+  if (index != nullptr && index->bulk()) {
+    // Recorded once for the service; its entries catch up when touched.
+    // The inventory's entries need adding once per bulk: entries are not
+    // removed meanwhile, nor the inventory changed.
+    if (index->FirstInventoryVisit(event.service)) {
+      AddInventoryEntries(model, event.service, context, hooks, nullptr);
+    }
+    ModelIndex::ServiceGroup* group = index->Group(event.service);
+    if (group == nullptr) return;
+    IncidentsChanged(hooks);
+    group->deferred.push_back(event.timestamp);
+    return;
   }
-  if (context.inventory != nullptr) {
-    for (const auto& [node, services] : context.inventory->services) {
-      if (services.count(event.service) == 0) continue;
-      if (model.services.contains(std::string_view(ServiceKey(node, event.service)))) continue;
-      Recover(model, ServiceEntry(model, node, event.service, hooks), event.timestamp, context,
-              hooks);
+  std::vector<ServiceState*> walked;
+  const std::vector<ServiceState*>* entries = &walked;
+  if (index != nullptr) {
+    ModelIndex::ServiceGroup* group = index->Group(event.service);
+    if (group != nullptr) entries = &group->entries;
+  } else {
+    for (auto& [key, entry] : model.services) {
+      if (entry.service == event.service) walked.push_back(&entry);
     }
   }
+  // (Recover adds no entries, so the group's list stays put meanwhile.)
+  for (ServiceState* entry : *entries) {
+    if (hooks.undo != nullptr) hooks.undo->SaveService(model, ServiceKey(entry->node, entry->service));
+    Recover(model, *entry, event.timestamp, context, hooks);
+  }
+  std::vector<ServiceState*> added;
+  AddInventoryEntries(model, event.service, context, hooks, &added);
+  for (ServiceState* entry : added) Recover(model, *entry, event.timestamp, context, hooks);
 }
 
 std::vector<std::string> NormalizedDiagnostics(const Event& event, const ApplyContext& context) {
@@ -244,7 +295,7 @@ void ApplyDeployment(Model& model, const Event& event, const ApplyContext& conte
       break;
   }
   if (!dep.node.empty() && !dep.service.empty()) {
-    ServiceState& entry = ServiceEntry(model, dep.node, dep.service, hooks);
+    ServiceState& entry = ServiceEntry(model, dep.node, dep.service, context, hooks);
     if (created || pair_changed || event.type == EventType::kDeploymentStarted) {
       entry.last_deployment = dep.correlation_id;
     }
@@ -359,7 +410,7 @@ void Apply(Model& model, const Event& event, const ApplyContext& context,
 
   switch (event.type) {
     case EventType::kHealthcheckPassed:
-      detail::HealthSignal(detail::ServiceEntry(model, event.node, event.service, hooks),
+      detail::HealthSignal(detail::ServiceEntry(model, event.node, event.service, context, hooks),
                            event.timestamp, context);
       break;
     case EventType::kHealthcheckFailed:
@@ -375,7 +426,7 @@ void Apply(Model& model, const Event& event, const ApplyContext& context,
       if (event.service.empty()) {
         model.nodes[event.node].maintenance = on;  // saved for undo above
       } else {
-        detail::ServiceEntry(model, event.node, event.service, hooks).maintenance = on;
+        detail::ServiceEntry(model, event.node, event.service, context, hooks).maintenance = on;
       }
       break;
     }
@@ -391,6 +442,15 @@ void Apply(Model& model, const Event& event, const ApplyContext& context,
     default:
       break;
   }
+}
+
+void FinishBulk(Model& model, ModelIndex& index, const ApplyContext& context) {
+  if (!index.bulk()) return;
+  for (ModelIndex::ServiceGroup& group : index.groups()) {
+    if (group.deferred.empty()) continue;
+    for (ServiceState* entry : group.entries) detail::CatchUp(model, *entry, index, context.flap);
+  }
+  index.EndBulk();
 }
 
 int FlapScore(uint32_t bits) {

@@ -40,6 +40,11 @@ struct ApplyHooks {
 void Apply(Model& model, const Event& event, const ApplyContext& context,
            const ApplyHooks& hooks = {});
 
+// Ends the bulk mode of `index` (ModelIndex::BeginBulk, Apply without undo
+// for a replay): every service entry receives the node-less recoveries it
+// has not received yet, and the model is complete again.
+void FinishBulk(Model& model, ModelIndex& index, const ApplyContext& context);
+
 // Counts one rejected event.
 void CountRejection(Model& model, RejectReason reason);
 

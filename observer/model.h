@@ -89,10 +89,23 @@ struct ServiceState {
   bool flapping = false;     // with hysteresis, CONTRACT §9
   bool maintenance = false;  // its own (maintenance_started naming it), not its node's
 
+  // ModelIndex's bookkeeping, not part of the entry (ignored by ==, never
+  // written): the entry's group of entries of the same service (1 + its
+  // number; 0 = none yet), and how many of that group's deferred node-less
+  // recoveries it has received (see ModelIndex::BeginBulk).
+  uint32_t index_group = 0;
+  uint32_t index_received = 0;
+
   // flap_percent of CONTRACT §9: ⌊S / 76⌋, 0 before kFlapResults results.
   int flap_percent() const { return results < kFlapResults ? 0 : FlapScore(result_bits) / 76; }
 
-  friend bool operator==(const ServiceState&, const ServiceState&) = default;
+  friend bool operator==(const ServiceState& a, const ServiceState& b) {
+    return a.node == b.node && a.service == b.service && a.health_seen == b.health_seen &&
+           a.last_check == b.last_check && a.active_incident == b.active_incident &&
+           a.last_incident == b.last_incident && a.last_deployment == b.last_deployment &&
+           a.result_bits == b.result_bits && a.results == b.results &&
+           a.flapping == b.flapping && a.maintenance == b.maintenance;
+  }
 };
 
 struct IncidentState {

@@ -4,35 +4,51 @@
 
 namespace hlo {
 
-void ModelIndex::Reset(const Model& model) {
-  nodes_by_service_.clear();
+void ModelIndex::Reset(Model& model) {
+  group_by_service_.clear();
+  groups_.clear();
+  inventory_visited_.clear();
+  bulk_ = false;
   // Sorted, so that the order does not depend on the hash map's: recovering
   // entries is order-independent, but a stable order keeps runs comparable.
-  std::vector<const ServiceState*> entries;
+  std::vector<ServiceState*> entries;
   entries.reserve(model.services.size());
-  for (const auto& [key, entry] : model.services) entries.push_back(&entry);
+  for (auto& [key, entry] : model.services) entries.push_back(&entry);
   std::sort(entries.begin(), entries.end(), [](const ServiceState* a, const ServiceState* b) {
     return a->node < b->node || (a->node == b->node && a->service < b->service);
   });
-  for (const ServiceState* entry : entries) {
-    nodes_by_service_[entry->service].push_back(entry->node);
-  }
+  for (ServiceState* entry : entries) ServiceAdded(*entry);
   IncidentsChanged();
   DeploymentsChanged();
 }
 
-const std::vector<std::string>& ModelIndex::NodesWithService(std::string_view service) const {
-  static const std::vector<std::string> kNone;
-  const auto it = nodes_by_service_.find(service);
-  return it == nodes_by_service_.end() ? kNone : it->second;
+ModelIndex::ServiceGroup* ModelIndex::Group(std::string_view service) {
+  const auto it = group_by_service_.find(service);
+  return it == group_by_service_.end() ? nullptr : &groups_[it->second - 1];
 }
 
-void ModelIndex::ServiceAdded(const std::string& node, const std::string& service) {
-  if (auto it = nodes_by_service_.find(std::string_view(service)); it != nodes_by_service_.end()) {
-    it->second.push_back(node);
-  } else {
-    nodes_by_service_[service].push_back(node);
+void ModelIndex::ServiceAdded(ServiceState& entry) {
+  auto it = group_by_service_.find(std::string_view(entry.service));
+  if (it == group_by_service_.end()) {
+    groups_.emplace_back();
+    it = group_by_service_.emplace(entry.service, static_cast<uint32_t>(groups_.size())).first;
   }
+  ServiceGroup& group = groups_[it->second - 1];
+  entry.index_group = it->second;
+  // A new entry did not exist when the deferred recoveries happened.
+  entry.index_received = static_cast<uint32_t>(group.deferred.size());
+  group.entries.push_back(&entry);
+}
+
+void ModelIndex::EndBulk() {
+  for (ServiceGroup& group : groups_) {
+    if (!group.deferred.empty()) {
+      for (ServiceState* entry : group.entries) entry->index_received = 0;
+      group.deferred.clear();
+    }
+  }
+  inventory_visited_.clear();
+  bulk_ = false;
 }
 
 }  // namespace hlo

@@ -26,14 +26,23 @@ class ModelIndex {
  public:
   // Rebuilds everything from `model` (after a load, a replay or an undo that
   // removed entries) and marks the whole history as changed.
-  void Reset(const Model& model);
+  void Reset(Model& model);
 
-  // The nodes that have an entry of `service` (for a service_recovered
-  // without a node), in the order the entries were added.
-  const std::vector<std::string>& NodesWithService(std::string_view service) const;
+  // The entries of one service, for a service_recovered without a node.
+  struct ServiceGroup {
+    std::vector<ServiceState*> entries;  // in the order they were added
+    // Bulk mode: the times of the node-less recoveries of this service not
+    // yet given to every entry; an entry has received the first
+    // `index_received` of them.
+    std::vector<Timestamp> deferred;
+  };
+  // The group of `service`; null when no entry has it.
+  ServiceGroup* Group(std::string_view service);
+  ServiceGroup& GroupOf(const ServiceState& entry) { return groups_[entry.index_group - 1]; }
 
-  // Apply's notifications.
-  void ServiceAdded(const std::string& node, const std::string& service);
+  // Apply's notifications. `entry` lives in the model's map (its address is
+  // stable until it is erased, which is followed by a Reset).
+  void ServiceAdded(ServiceState& entry);
   void IncidentsChanged() { revisions_.incidents = ++last_revision_; }
   void DeploymentsChanged() { revisions_.deployments = ++last_revision_; }
   // An event id became known (Model::event_ids); kept until ClearNewIds,
@@ -45,8 +54,33 @@ class ModelIndex {
 
   const HistoryRevisions& revisions() const { return revisions_; }
 
+  // Bulk mode, for applying many events at once without undo (a replay):
+  // Apply then records a service_recovered without a node once, for its
+  // service's group, instead of giving it to each entry of the service, and
+  // an entry receives the recoveries it missed when it is next touched, or
+  // at FinishBulk (apply.h). So the cost of such an event does not grow with
+  // the number of nodes that run the service. Between BeginBulk and
+  // FinishBulk nothing but Apply (with no undo) may read or change the model.
+  void BeginBulk() { bulk_ = true; }
+  bool bulk() const { return bulk_; }
+  // Bulk mode: true the first time for `service`, when the inventory's
+  // entries of it are to be added to the model.
+  bool FirstInventoryVisit(std::string_view service) {
+    if (inventory_visited_.contains(service)) return false;
+    inventory_visited_.emplace(service);
+    return true;
+  }
+  // The groups, for FinishBulk.
+  std::vector<ServiceGroup>& groups() { return groups_; }
+  // Ends bulk mode once every entry has received its group's deferred
+  // recoveries: forgets them.
+  void EndBulk();
+
  private:
-  StringMap<std::vector<std::string>> nodes_by_service_;
+  StringMap<uint32_t> group_by_service_;  // 1 + index into groups_
+  std::vector<ServiceGroup> groups_;
+  bool bulk_ = false;
+  StringSet inventory_visited_;
   HistoryRevisions revisions_;
   uint64_t last_revision_ = 0;
   std::vector<std::string> new_ids_;

@@ -220,6 +220,7 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
   if (n > 0) {
     const Timestamp horizon = timeline_.Horizon(queue.timestamp(n - 1));
     Event event;
+    index_.BeginBulk();
     // (Only the newest kMaxEvents could stay in the window anyway.)
     while (kept_from < n &&
            (queue.timestamp(kept_from) < horizon || n - kept_from > Timeline::kMaxEvents)) {
@@ -227,6 +228,7 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
       Apply(model, event, context_, {&index_, nullptr});
       ++kept_from;
     }
+    FinishBulk(model, index_, context_);
     if (kept_from > 0) timeline_.SetFloor(queue.Key(kept_from - 1));
   }
   std::vector<TimedEvent> kept(n - kept_from);
