@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,13 @@ class Env {
   virtual void ReadAheadUnreadDocuments(const std::vector<EventFile>& files,
                                         const std::map<std::string, FileProgress>& progress,
                                         size_t limit) = 0;
+  // A hint that the unread parts of the .jsonl/.ndjson files of `files`
+  // (from their `progress`) will be read next, in order, by
+  // ReadAndParseJsonLines; an Env may start reading and parsing them. Called
+  // with no files when the pass is over. May do nothing.
+  virtual void ReadAheadJsonLines(const std::filesystem::path& events_dir,
+                                  const std::vector<EventFile>& files,
+                                  const std::map<std::string, FileProgress>& progress) = 0;
   virtual std::optional<std::string> ReadJsonDocument(const EventFile& file, size_t limit,
                                                       bool* too_large, uint64_t* size,
                                                       std::string* error) = 0;
@@ -108,6 +116,9 @@ class PosixEnv : public Env {
   void ReadAheadUnreadDocuments(const std::vector<EventFile>& files,
                                 const std::map<std::string, FileProgress>& progress,
                                 size_t limit) override;
+  void ReadAheadJsonLines(const std::filesystem::path& events_dir,
+                          const std::vector<EventFile>& files,
+                          const std::map<std::string, FileProgress>& progress) override;
   std::optional<std::string> ReadJsonDocument(const EventFile& file, size_t limit,
                                               bool* too_large, uint64_t* size,
                                               std::string* error) override;
@@ -119,6 +130,9 @@ class PosixEnv : public Env {
   bool ConsumedBytesUnchanged(const std::filesystem::path& file,
                               FileProgress* progress) override;
   uint64_t SizeOf(const EventFile& file) override;
+
+ private:
+  std::unique_ptr<JsonLinesReadAhead> jsonl_read_ahead_;
 };
 
 }  // namespace hlo

@@ -107,11 +107,39 @@ std::optional<std::string> PosixEnv::ReadJsonDocument(const EventFile& file, siz
   return hlo::ReadJsonDocument(file, limit, too_large, size, error);
 }
 
+void PosixEnv::ReadAheadJsonLines(const std::filesystem::path& events_dir,
+                                  const std::vector<EventFile>& files,
+                                  const std::map<std::string, FileProgress>& progress) {
+  jsonl_read_ahead_.reset();
+  // Worth a thread only when there is enough to read: a replay, or a backlog.
+  constexpr uint64_t kWorthFrom = 1 << 20;
+  std::vector<JsonLinesReadAhead::File> ahead;
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  for (const EventFile& file : files) {
+    if (file.kind != EventFileKind::kJsonLines) continue;
+    const auto known = progress.find(file.name);
+    const FileProgress start = known == progress.end() ? FileProgress{} : known->second;
+    if (file.size <= start.offset) continue;
+    const uint64_t unread = file.size - start.offset;
+    if (unread > JsonLinesReadAhead::kMaxFileBytes) continue;  // streamed
+    ahead.push_back({events_dir / file.name, start});
+    sizes.push_back(unread);
+    total += unread;
+  }
+  if (total < kWorthFrom) return;
+  jsonl_read_ahead_ = std::make_unique<JsonLinesReadAhead>(std::move(ahead), std::move(sizes));
+}
+
 std::optional<FileProgress> PosixEnv::ReadAndParseJsonLines(const std::filesystem::path& file,
                                                             FileProgress start,
                                                             uint64_t bytes_after_start,
                                                             const ParsedLineSink& sink,
                                                             std::string* error) {
+  std::optional<FileProgress> end;
+  if (jsonl_read_ahead_ != nullptr && jsonl_read_ahead_->Take(file, start, sink, &end, error)) {
+    return end;
+  }
   return hlo::ReadAndParseJsonLines(file, start, bytes_after_start, sink, error);
 }
 

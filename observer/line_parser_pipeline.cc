@@ -123,3 +123,105 @@ std::optional<FileProgress> ReadAndParseJsonLines(const std::filesystem::path& f
 }
 
 }  // namespace hlo
+
+namespace hlo {
+
+JsonLinesReadAhead::JsonLinesReadAhead(std::vector<File> files, std::vector<uint64_t> sizes)
+    : files_(std::move(files)), sizes_(std::move(sizes)), thread_([this] { Run(); }) {}
+
+JsonLinesReadAhead::~JsonLinesReadAhead() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void JsonLinesReadAhead::Run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  try {
+    for (;;) {
+      if (!spent_.empty()) {
+        // Freed here, where most of it was allocated: frees across threads
+        // make the two contend for the malloc arena's lock.
+        std::vector<Parsed> garbage = std::move(spent_);
+        spent_.clear();
+        lock.unlock();
+        garbage.clear();
+        lock.lock();
+        continue;
+      }
+      if (stop_) return;
+      const size_t i = std::max(next_parse_, next_taken_);
+      const bool room = ahead_bytes_ == 0 || (i < files_.size() && ahead_bytes_ + sizes_[i] <= kMaxAheadBytes);
+      if (i >= files_.size() || !room) {
+        changed_.wait(lock);
+        continue;
+      }
+      next_parse_ = i + 1;
+      lock.unlock();
+      Parsed parsed;
+      parsed.lines.reserve(static_cast<size_t>(sizes_[i] / 160));
+      const LineSink to_lines = [&parsed](const RawLine& raw) {
+        parsed.lines.push_back(ParseRawLine(raw.line, raw.text, raw.size));
+      };
+      parsed.end = ReadJsonLines(files_[i].path, files_[i].start, to_lines, &parsed.error);
+      parsed.index = i;
+      lock.lock();
+      if (i >= next_taken_) {
+        ahead_bytes_ += sizes_[i];
+        ready_.push_back(std::move(parsed));
+        changed_.notify_all();
+      } else {  // the caller went past it meanwhile
+        spent_.push_back(std::move(parsed));
+      }
+    }
+  } catch (...) {  // out of memory: the caller reads the rest itself
+    if (!lock.owns_lock()) lock.lock();
+    failed_ = true;
+    next_parse_ = files_.size();
+    changed_.notify_all();
+  }
+}
+
+bool JsonLinesReadAhead::Take(const std::filesystem::path& path, const FileProgress& start,
+                              const ParsedLineSink& sink, std::optional<FileProgress>* end,
+                              std::string* error) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  size_t k = next_taken_;
+  while (k < files_.size() && !(files_[k].start.offset == start.offset &&
+                                files_[k].start.lines == start.lines && files_[k].path == path)) {
+    ++k;
+  }
+  if (k == files_.size()) return false;
+  while (!ready_.empty() && ready_.front().index < k) {
+    ahead_bytes_ -= sizes_[ready_.front().index];
+    spent_.push_back(std::move(ready_.front()));
+    ready_.pop_front();
+  }
+  if (k >= next_parse_) {  // not started: the helper skips it now
+    next_taken_ = k + 1;
+    changed_.notify_all();
+    return false;
+  }
+  next_taken_ = k;  // (so the helper keeps it when it is done with it)
+  changed_.notify_all();
+  changed_.wait(lock, [&] { return failed_ || (!ready_.empty() && ready_.front().index == k); });
+  next_taken_ = k + 1;
+  if (ready_.empty() || ready_.front().index != k) return false;
+  Parsed parsed = std::move(ready_.front());
+  ready_.pop_front();
+  ahead_bytes_ -= sizes_[k];
+  changed_.notify_all();
+  lock.unlock();
+  for (ParsedLine& line : parsed.lines) sink(std::move(line));
+  *end = parsed.end;
+  if (!parsed.end && error != nullptr) *error = parsed.error;
+  lock.lock();
+  spent_.push_back(std::move(parsed));
+  changed_.notify_all();
+  return true;
+}
+
+}  // namespace hlo

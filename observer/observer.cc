@@ -289,6 +289,7 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
   // retention deleting every file.
   std::map<std::string, FileProgress>& progress = checkpoint_.files;
   env_->ReadAheadUnreadDocuments(files, progress, kMaxEventBytes);
+  env_->ReadAheadJsonLines(events_dir_, files, progress);
   auto known = progress.begin();
   const std::string* newest = nullptr;  // the last file that has progress
   auto forget_absent_until = [&](const std::string* name) {
@@ -339,6 +340,7 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
     }
     newest = &entry->first;
   }
+  env_->ReadAheadJsonLines(events_dir_, {}, progress);  // the pass is over
   forget_absent_until(nullptr);
   // Only a file actually read (not one that vanished or failed meanwhile)
   // becomes the checkpoint's file.
