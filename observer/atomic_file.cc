@@ -5,6 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 
@@ -80,9 +84,16 @@ std::optional<std::filesystem::path> WriteTemporary(const FileToWrite& file,
     return std::nullopt;
   }
   errno = 0;
-  const bool written =
-      file.produce ? file.produce([fd](std::string_view bytes) { return WriteAll(fd, bytes); })
-                   : WriteAll(fd, file.content);
+  bool written = false;
+  try {
+    written = file.produce
+                  ? file.produce([fd](std::string_view bytes) { return WriteAll(fd, bytes); })
+                  : WriteAll(fd, file.content);
+  } catch (...) {  // (out of memory in the producer) nothing is left behind
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
   const bool ok = written && ::fsync(fd) == 0;
   const std::string write_error = ok ? "" : Why("cannot write", tmp);
   if (::close(fd) != 0 || !ok) {
@@ -102,20 +113,53 @@ bool WriteFileAtomic(const std::filesystem::path& path, std::string_view content
 }
 
 bool WriteFilesAtomic(const std::vector<FileToWrite>& files, std::string* error) {
-  std::vector<std::filesystem::path> temporaries;
-  for (const FileToWrite& file : files) {
-    std::optional<std::filesystem::path> tmp =
-        detail::WriteTemporary(file, error);
-    if (!tmp) {
-      for (const auto& written : temporaries) ::unlink(written.c_str());
-      return false;
+  // Several files are written by two threads, the caller and a helper, each
+  // taking the next file not taken yet: producing a big file (the world's
+  // incidents.json) then overlaps producing and syncing the others. Each
+  // file's producer runs on one thread; producers must not share state.
+  std::vector<std::optional<std::filesystem::path>> temporaries(files.size());
+  std::vector<std::string> errors(files.size());
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const auto work = [&] {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+        temporaries[i] = detail::WriteTemporary(files[i], &errors[i]);
+      }
+    } catch (...) {  // out of memory in a producer: the caller rethrows it
+      next = files.size();
+      std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
     }
-    temporaries.push_back(std::move(*tmp));
+  };
+  if (files.size() > 1) {
+    std::thread helper(work);
+    work();
+    helper.join();
+  } else {
+    work();
+  }
+  const auto unlink_from = [&](size_t first) {
+    for (size_t j = first; j < files.size(); ++j) {
+      if (temporaries[j]) ::unlink(temporaries[j]->c_str());
+    }
+  };
+  if (failure) {
+    unlink_from(0);
+    std::rethrow_exception(failure);
   }
   for (size_t i = 0; i < files.size(); ++i) {
-    if (::rename(temporaries[i].c_str(), files[i].path.c_str()) != 0) {
+    if (!temporaries[i]) {
+      if (error) *error = errors[i];
+      unlink_from(0);
+      return false;
+    }
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (::rename(temporaries[i]->c_str(), files[i].path.c_str()) != 0) {
       if (error) *error = detail::Why("cannot rename over", files[i].path);
-      for (size_t j = i; j < files.size(); ++j) ::unlink(temporaries[j].c_str());
+      unlink_from(i);
       return false;
     }
   }
