@@ -205,6 +205,9 @@ append_one() {
 PORT=""
 start_daemon() {
   local dir=$1
+  # Emptied here, before the fork: the child's own truncation may come after
+  # the first grep below, which would then read the previous daemon's port.
+  : >"$LOG/daemon.log"
   "$OBS" run --root "$dir" --inventory "$dir" --now "$NOW" --web.listen-address 127.0.0.1:0 \
     >"$LOG/daemon.log" 2>&1 &
   DAEMON_PID=$!
