@@ -65,6 +65,17 @@ void EventQueue::Sort() {
   for (size_t i = 0; i < slots.size(); ++i) order_[i] = slots[i].index;
 }
 
+EventQueue EventQueue::Rest(size_t from) const {
+  EventQueue rest;
+  rest.files_ = files_;
+  Event event;
+  for (size_t i = from; i < size(); ++i) {
+    Get(i, &event);
+    rest.Push(At(i).file, At(i).line, event);
+  }
+  return rest;
+}
+
 OrderKey EventQueue::Key(size_t i) const {
   const Record& r = At(i);
   return {r.timestamp, files_[r.file], r.line};

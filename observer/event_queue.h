@@ -45,6 +45,13 @@ class EventQueue {
   void Get(size_t i, Event* out) const;
   const std::string& file_name(size_t i) const { return files_[At(i).file]; }
 
+  // After Sort: a queue of the events from the i-th on, in processing order,
+  // with the same files (their numbers stay valid for Push). Files pushed to
+  // it afterwards must sort after every file of these events: a replay that
+  // applies what is safe after each file keeps only the rest (see
+  // Observer::Replay).
+  EventQueue Rest(size_t from) const;
+
  private:
   struct Record {
     Timestamp timestamp;
