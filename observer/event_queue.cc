@@ -37,6 +37,7 @@ void EventQueue::Push(uint32_t file, uint64_t line, const Event& event) {
   }
   r.type = event.type;
   r.severity = event.severity ? static_cast<int8_t>(*event.severity) : int8_t{-1};
+  if (records_.empty() || r.timestamp < earliest_) earliest_ = r.timestamp;
   records_.push_back(r);
 }
 

@@ -33,6 +33,8 @@ class EventQueue {
   void Push(uint32_t file, uint64_t line, const Event& event);
 
   size_t size() const { return records_.size(); }
+  // The earliest timestamp held; meaningless when empty.
+  Timestamp earliest() const { return earliest_; }
   bool empty() const { return records_.empty(); }
 
   // Puts the events into processing order (cheap when they already are).
@@ -75,6 +77,7 @@ class EventQueue {
   std::vector<std::vector<std::string>> diagnostics_;
   std::vector<std::string> ids_of_events_;
   std::string empty_;
+  Timestamp earliest_{};
 };
 
 }  // namespace hlo

@@ -277,6 +277,8 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
     after_file = [&](size_t index) {
       if (out_of_order || sweep_failed) return;
       const std::optional<Timestamp>& bound = plan->rest_min[index + 1];
+      // Nothing to apply yet (files that overlap in time): no sort.
+      if (queue.empty() || (bound && !(queue.earliest() < *bound))) return;
       queue.Sort();
       size_t count = 0;
       while (count < queue.size()) {
@@ -285,7 +287,10 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
         if (!(t < plan->horizon) && plan->events - (applied + count) <= Timeline::kMaxEvents) break;
         ++count;
       }
-      if (count == 0) return;
+      // Copying the rest costs what it holds: only worth it when at least
+      // half goes (files in time order: all of it), which keeps the copying
+      // linear overall; files that overlap in time wait for the end.
+      if (count == 0 || count * 2 < queue.size()) return;
       apply_front(queue, count);
       if (!out_of_order) queue = queue.Rest(count);
     };
