@@ -77,7 +77,10 @@ std::optional<Duration> RetentionDuration(const std::string& v) {
     rest = *parsed;
   }
   constexpr int64_t kDay = 86'400LL * 1'000'000'000;
-  if (rest.nanos > std::numeric_limits<int64_t>::max() - days * kDay) return std::nullopt;
+  if (days > std::numeric_limits<int64_t>::max() / kDay ||
+      rest.nanos > std::numeric_limits<int64_t>::max() - days * kDay) {
+    return std::nullopt;
+  }
   return Duration{days * kDay + rest.nanos};
 }
 

@@ -209,9 +209,13 @@ void WriteArchiveState(JsonWriter& out, const HistoryArchiveState& s, const Mode
     out.EndArray();
   }
   out.EndArray();
+  // [seconds, nanos]: a horizon far in the past has no RFC 3339 spelling.
   out.Key("horizon");
   if (s.horizon) {
-    out.String(FormatTimestamp(*s.horizon));
+    out.BeginArray();
+    out.Int(s.horizon->seconds);
+    out.Int(s.horizon->nanos);
+    out.EndArray();
   } else {
     out.Null();
   }
@@ -284,8 +288,10 @@ bool ReadArchiveState(simdjson::dom::element value, HistoryArchiveState* state, 
     }
     const simdjson::dom::element horizon = At(j, "horizon");
     if (!horizon.is_null()) {
-      s.horizon = ParseTimestamp(As<std::string_view>(horizon));
-      if (!s.horizon) detail::Refuse("history: bad horizon");
+      std::vector<int64_t> f;
+      for (simdjson::dom::element x : As<simdjson::dom::array>(horizon)) f.push_back(As<int64_t>(x));
+      if (f.size() != 2 || f[1] < 0 || f[1] >= 1'000'000'000) detail::Refuse("history: bad horizon");
+      s.horizon = Timestamp{f[0], static_cast<decltype(Timestamp{}.nanos)>(f[1])};
     }
     for (simdjson::dom::element e : As<simdjson::dom::array>(At(j, "incidents_opened"))) {
       std::vector<simdjson::dom::element> f;

@@ -31,8 +31,10 @@ TEST(CliHistoryRetentionTest, TakesDaysAndTheOtherDurationForms) {
             30 * kDay + 12 * 3600 * kSecond);
   EXPECT_EQ(Parse({"once", "--history.retention", "720h"}).history_retention.nanos, 30 * kDay);
   EXPECT_EQ(Parse({"once", "--history.retention", "1s"}).history_retention.nanos, kSecond);
+  EXPECT_EQ(Parse({"once", "--history.retention", "106751d"}).history_retention.nanos,
+            106751 * kDay);
   for (const char* bad : {"", "d", "1.5d", "30", "-1d", "1d1d", "d12h", "12h3d", "soon", "30D",
-                          "9999999d"}) {
+                          "9999999d", "999999d", "106752d"}) {
     EXPECT_TRUE(Refused({"once", "--history.retention", bad})) << bad;
   }
 }
