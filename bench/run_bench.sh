@@ -19,9 +19,16 @@
 #   --sanitized  1/ON when DIR is a sanitizer build: figures would be
 #                meaningless, so the script exits 77 (skipped)
 #
+# Cold replays run over three workloads of the same size: the default mix,
+# the same events in per-host files, and a "realistic mix" (25% of
+# service_recovered without a node, failures twice as frequent). When mtail
+# is installed, it counts the events of the default and realistic workloads
+# by type (bench/mtail/events.mtail, --one_shot) for a side-by-side figure;
+# its counters must add up to the files' line count.
+#
 # Environment: HLO_BENCH_RUNS, HLO_BENCH_DIR, HLO_BENCH_LAG_EVENTS (50).
-# Needs GNU time (/usr/bin/time) and wrk for some figures; without them those
-# figures are reported as "n/a" rather than failing. Exit: 0 when every step
+# Needs GNU time (/usr/bin/time), wrk and mtail for some figures; without them
+# those figures are reported as "n/a" rather than failing. Exit: 0 when every step
 # ran (missed targets are findings, not failures), 1 when a step failed,
 # 2 on a usage error, 77 when skipped.
 set -euo pipefail
@@ -33,7 +40,7 @@ LAG_EVENTS=${HLO_BENCH_LAG_EVENTS:-50}
 QUICK=0 LARGE=0 PROFILE=0 BUILD_DIR="" SANITIZED=""
 NOW=2026-01-01T00:00:00Z
 
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "${BASH_SOURCE[0]}"; }
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
@@ -127,6 +134,7 @@ fi
 GNU_TIME=""
 if /usr/bin/time -f %M true >/dev/null 2>&1; then GNU_TIME=/usr/bin/time; fi
 WRK=$(command -v wrk || true)
+MTAIL=$(command -v mtail || true)
 
 # --- helpers ---------------------------------------------------------------
 # Repo-relative paths, for printing commands.
@@ -197,6 +205,9 @@ append_one() {
 PORT=""
 start_daemon() {
   local dir=$1
+  # Emptied here, before the fork: the child's own truncation may come after
+  # the first grep below, which would then read the previous daemon's port.
+  : >"$LOG/daemon.log"
   "$OBS" run --root "$dir" --inventory "$dir" --now "$NOW" --web.listen-address 127.0.0.1:0 \
     >"$LOG/daemon.log" 2>&1 &
   DAEMON_PID=$!
@@ -232,6 +243,7 @@ echo "homelab-observer benchmarks: $START, $(nproc) cores, load $(cut -d' ' -f1-
 echo "binaries: $(rel "$BUILD_DIR")/bin, scratch: $SCRATCH"
 [[ -n $GNU_TIME ]] || note "GNU time not found (apt-get install time): peak RSS is n/a"
 [[ -n $WRK ]] || note "wrk not found (apt-get install wrk): /metrics under load is n/a"
+[[ -n $MTAIL ]] || note "mtail not found (apt-get install mtail): the side-by-side figures are n/a"
 
 # cold_replays DIR: $RUNS cold `once` runs over DIR's $REPLAY_EVENTS events;
 # sets COLD_RATE, COLD_CPU_RATE (events per CPU-second), COLD_RSS_KB and
@@ -279,6 +291,84 @@ command_used "cold replay, interleaved" "bench_generate --layout interleaved; th
 figure "cold replay, per-host files (events/s)" "$COLD_RATE" ">= 2000000" "$(status "$COLD_RATE" '>=' 2000000)"
 figure "cold replay, per-host files, events per CPU-second" "$COLD_CPU_RATE"
 figure "cold replay, per-host files, peak RSS (MB)" "$COLD_RSS_MB" "<= 150" "$(status "$COLD_RSS_MB" '<=' 150)"
+
+# --- 1c. cold replay, realistic mix --------------------------------------------
+# A quarter of the recoveries without a node (each recovers its service on
+# every node that has it: 1,000 entries here) and failures, with their
+# recoveries, twice as frequent as in the default mix.
+REALISTIC_FLAGS=(--nodeless-recovery-percent 25 --failure-rate 2)
+REALISTIC=$SCRATCH/realistic-$REPLAY_EVENTS
+step "cold replay, realistic mix (${REALISTIC_FLAGS[*]}): $REPLAY_EVENTS events, $REPLAY_FILES .jsonl files"
+generate "$REALISTIC" --nodes $NODES --services $SERVICES --events $REPLAY_EVENTS \
+  --files $REPLAY_FILES --layout jsonl --seed 1 --invalid-per-million 100 "${REALISTIC_FLAGS[@]}"
+cold_replays "$REALISTIC"
+REALISTIC_RATE=$COLD_RATE REALISTIC_CPU_RATE=$COLD_CPU_RATE
+command_used "cold replay, realistic mix" "bench_generate ${REALISTIC_FLAGS[*]}; then as the cold replay"
+figure "cold replay, realistic mix, $REPLAY_EVENTS events (events/s)" "$COLD_RATE" ">= 2000000" \
+  "$(status "$COLD_RATE" '>=' 2000000)"
+figure "cold replay, realistic mix, events per CPU-second" "$COLD_CPU_RATE"
+figure "cold replay, realistic mix, peak RSS (MB)" "$COLD_RSS_MB" "<= 150" "$(status "$COLD_RSS_MB" '<=' 150)"
+
+# --- 1d. mtail side by side ------------------------------------------------------
+# mtail reading the same files and counting lines by type: what a generic
+# log-to-metrics tool costs on this input, for scale. --one_shot reads every
+# file from its start to EOF, prints the counters and exits; the port is
+# any free loopback one, as a one-shot mtail still listens. The counters
+# (by type, plus lines without one) must add up to the files' line count.
+MTAIL_PROG_DIR=$REPO/bench/mtail
+# mtail_runs DIR: sets MTAIL_RATE and MTAIL_CPU_RATE (medians) over DIR/events/*.jsonl.
+mtail_runs() {
+  local dir=$1 r t0 t1 wall lines counted user sys rates=() cpu_rates=()
+  local cmd=("$MTAIL" --one_shot --one_shot_format prometheus --progs "$MTAIL_PROG_DIR"
+             --logs "$dir/events/*.jsonl" --logtostderr --address 127.0.0.1 --port 0)
+  lines=$(cat "$dir"/events/*.jsonl | wc -l)
+  for r in $(seq 1 "$RUNS"); do
+    t0=$(now_ns)
+    if [[ -n $GNU_TIME ]]; then
+      "$GNU_TIME" -f '%U %S' -o "$LOG/mtail-time.out" "${cmd[@]}" >"$LOG/mtail.out" 2>"$LOG/mtail.err" ||
+        die "mtail (see $LOG/mtail.err)"
+    else
+      "${cmd[@]}" >"$LOG/mtail.out" 2>"$LOG/mtail.err" || die "mtail (see $LOG/mtail.err)"
+    fi
+    t1=$(now_ns)
+    wall=$(calc "($t1 - $t0) / 1e9" 3)
+    counted=$(awk '/^hlo_(events_by_type|lines_without_type)[{ ]/ { s += $NF } END { printf "%d", s }' \
+      "$LOG/mtail.out")
+    ((counted == lines)) ||
+      die "mtail counted $counted lines of $lines in $(rel "$dir")/events (see $LOG/mtail.out)"
+    rates+=("$(calc "$lines / $wall" 0)")
+    if [[ -n $GNU_TIME ]]; then
+      read -r user sys < <(tail -1 "$LOG/mtail-time.out")
+      cpu_rates+=("$(calc "$lines / ($user + $sys)" 0)")
+    fi
+    note "run $r: ${wall} s wall, $counted of $lines lines counted"
+  done
+  MTAIL_RATE=$(median "${rates[@]}")
+  MTAIL_CPU_RATE=$(median "${cpu_rates[@]:-nan}")
+  note "median: $MTAIL_RATE events/s (by CPU time: $MTAIL_CPU_RATE events/s)"
+  MTAIL_CMD="${cmd[*]}"
+  MTAIL_CMD=${MTAIL_CMD/"--logs $dir/events/*.jsonl"/"--logs '$dir/events/*.jsonl'"}
+}
+step "mtail, counting events by type, over the cold replays' files"
+MTAIL_NAMES=("cold replay" "realistic mix") MTAIL_DIRS=("$REPLAY" "$REALISTIC")
+HLO_RATES=("$REPLAY_RATE" "$REALISTIC_RATE") HLO_CPU_RATES=("$REPLAY_CPU_RATE" "$REALISTIC_CPU_RATE")
+for i in "${!MTAIL_NAMES[@]}"; do
+  name=${MTAIL_NAMES[$i]} dir=${MTAIL_DIRS[$i]}
+  hlo_rate=${HLO_RATES[$i]} hlo_cpu_rate=${HLO_CPU_RATES[$i]}
+  if [[ -z $MTAIL ]]; then
+    figure "mtail, counting events by type, $name workload (events/s)" "n/a (mtail not installed)"
+    figure "homelab-observer / mtail, $name workload" "n/a (mtail not installed)"
+    continue
+  fi
+  note "$name workload ($(rel "$dir")):"
+  mtail_runs "$dir"
+  command_used "mtail, $name" "$MTAIL_CMD"
+  figure "mtail, counting events by type, $name workload (events/s)" "$MTAIL_RATE"
+  figure "homelab-observer / mtail, $name workload" "$(awk -v a="$hlo_rate" -v b="$MTAIL_RATE" \
+    -v c="$hlo_cpu_rate" -v d="$MTAIL_CPU_RATE" 'BEGIN {
+      printf "x%.2f (wall)", a / b
+      if (c != "nan" && d != "nan" && d > 0) printf ", x%.2f (per CPU-second)", c / d }')"
+done
 
 # --- 2. RSS flatness (--large) -----------------------------------------------
 if ((LARGE)); then
@@ -464,6 +554,18 @@ if [[ -x $CORE ]]; then
   for target in $SERIES_TARGETS; do
     name=BM_RenderExposition/target_series:$target
     figure "RenderExposition, $(core_num "$name" series 1 0) series (ms)" "$(core_num "$name" cpu_time 1 2)"
+  done
+  # One service_recovered, resolving one incident, with its node and without
+  # (every node that has the service): manual time, per recovery (real_time).
+  # (Outside --quick they set their own minimum time, which is in their names.)
+  mt=$( ((QUICK)) || echo /min_time:0.050)
+  for n in $( ((QUICK)) && echo "10 100" || echo "10 100 1000"); do
+    with=$(core_num "BM_ServiceRecovered/with_node/nodes:$n$mt/manual_time" real_time 1 0)
+    without=$(core_num "BM_ServiceRecovered/without_node/nodes:$n$mt/manual_time" real_time 1 0)
+    ratio=n/a
+    [[ $with == n/a || $without == n/a ]] || ratio=x$(calc "$without / $with" 1)
+    figure "service_recovered, service on $n nodes: with a node / without (ns per recovery)" \
+      "$with / $without (without = $ratio)"
   done
   { grep -E '_median|^BM_' "$LOG/bench_core.txt" || true; } | sed 's/^/   /'
 else

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -62,6 +63,27 @@ std::optional<int> Percent(const std::string& v) {
   return n;
 }
 
+// A duration as ParseDuration reads it, optionally led by whole days
+// ("90d", "30d12h"): retention is counted in days.
+std::optional<Duration> RetentionDuration(const std::string& v) {
+  const size_t d = v.find('d');
+  if (d == std::string::npos) return ParseDuration(v);
+  if (d == 0 || d > 6 || v.find_first_not_of("0123456789") != d) return std::nullopt;
+  const int64_t days = std::stoll(v.substr(0, d));
+  Duration rest{0};
+  if (d + 1 < v.size()) {
+    const std::optional<Duration> parsed = ParseDuration(v.substr(d + 1));
+    if (!parsed) return std::nullopt;
+    rest = *parsed;
+  }
+  constexpr int64_t kDay = 86'400LL * 1'000'000'000;
+  if (days > std::numeric_limits<int64_t>::max() / kDay ||
+      rest.nanos > std::numeric_limits<int64_t>::max() - days * kDay) {
+    return std::nullopt;
+  }
+  return Duration{days * kDay + rest.nanos};
+}
+
 const std::map<std::string, FlagSpec>& Flags() {
   static const std::map<std::string, FlagSpec> flags = {
       {"--root", {true, true, true, [](Config& c, const std::string& v) {
@@ -113,6 +135,15 @@ const std::map<std::string, FlagSpec>& Flags() {
          auto d = ParseDuration(v);
          if (!d) return "--events.max-lateness " + v + ": not a duration like 0s, 90s, 5m, 1h";
          c.max_lateness = *d;
+         return std::string();
+       }}},
+      {"--history.retention", {true, true, false, [](Config& c, const std::string& v) {
+         auto d = RetentionDuration(v);
+         if (!d) return "--history.retention " + v + ": not a duration like 0s (off), 720h, 90d, 30d12h";
+         if (d->nanos != 0 && d->nanos < 1'000'000'000) {
+           return "--history.retention " + v + ": at least 1s (or 0s to keep everything)";
+         }
+         c.history_retention = *d;
          return std::string();
        }}},
       {"--events.replay-min-interval", {false, true, false, [](Config& c, const std::string& v) {
@@ -290,6 +321,8 @@ constexpr FlagHelp kFlagHelp[] = {
      "  --events.max-lateness DUR  events are applied in event-time order; one at\n                             most DUR behind the latest is folded in without\n                             a full replay (default 5m)\n"},
     {"once and run:",
      "  --web.site-name NAME       the site this observer watches, when Prometheus\n                             gathers many (a site label on\n                             homelab_observer_build_info; default: none)\n"},
+    {"once and run:",
+     "  --history.retention DUR    move resolved incidents and finished deployments\n                             that ended more than DUR (by event time) before\n                             the latest event to world/archive/ (default 0s:\n                             off; at least 1s; forms: 720h, 90d, 30d12h)\n"},
     {"once:",
      "  --textfile PATH            also write the metrics in the Prometheus text\n                             format to PATH, atomically\n"},
     {"run:",

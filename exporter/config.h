@@ -52,6 +52,11 @@ struct Config {
   // --events.max-lateness: an event at most this far behind the latest
   // applied event time is folded in without a replay. Default 5m.
   Duration max_lateness{300'000'000'000};
+  // once and run --history.retention: resolved incidents and finished
+  // deployments that ended longer ago than this (by event time, behind
+  // --events.max-lateness) move to world/archive/. Default 0 = off: keep
+  // everything in the world files.
+  Duration history_retention{0};
   // run --web.enable-ingest: serve POST /api/v1/events (push ingestion).
   bool enable_ingest = false;
   // run --web.ingest.max-bytes: the largest POST body. Default 8 MiB.

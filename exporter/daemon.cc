@@ -96,6 +96,7 @@ struct Daemon::Impl {
     o.inventory = inventory;
     o.skip_unchanged_history = true;
     o.max_lateness = c.max_lateness;
+    o.retention = c.history_retention;
     o.replay_min_interval = c.replay_min_interval;
     o.flap = c.flap;
     o.service_stale_after = c.service_stale_after;

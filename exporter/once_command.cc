@@ -59,6 +59,7 @@ int RunOnce(const Config& config) {
   options.root = config.root;
   options.inventory = inventory.current();
   options.max_lateness = config.max_lateness;
+  options.retention = config.history_retention;
   options.flap = config.flap;
   options.service_stale_after = config.service_stale_after;
   Observer observer(std::move(options));

@@ -254,6 +254,20 @@ void ApplyDeployment(Model& model, const Event& event, const ApplyContext& conte
   auto [it, created] = model.deployments.try_emplace(event.correlation_id);
   DeploymentState& dep = it->second;
   const Timestamp at = event.timestamp;
+  // --history.retention's touch rule: a deployment that finished more than
+  // the retention before this event is history (archived, or about to be),
+  // whichever way the events were batched; the event starts a fresh one.
+  // Deciding it here, by event time alone, is what keeps the world the same
+  // however often the archive is swept (docs/world-files.md, "History
+  // retention").
+  if (!created && context.retention.nanos > 0 && dep.status != DeploymentStatus::kRunning &&
+      dep.finished_at && Between(*dep.finished_at, at) > context.retention) {
+    std::pair<Timestamp, std::string> key{*dep.finished_at, dep.correlation_id};
+    if (hooks.undo != nullptr) hooks.undo->SaveRetired(key);
+    model.retired_deployments.insert_or_assign(std::move(key), std::move(dep));
+    dep = DeploymentState{};
+    created = true;
+  }
   if (created) dep.correlation_id = event.correlation_id;
   bool pair_changed = false;
   if (!event.node.empty() && dep.node != event.node) {

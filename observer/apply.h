@@ -23,6 +23,10 @@ struct ApplyContext {
   const Inventory* inventory = nullptr;
   // --flap.high / --flap.low: when a service entry starts and stops flapping.
   FlapThresholds flap{};
+  // --history.retention; 0 = off (keep everything). On, a deployment event
+  // for a deployment that finished more than this before the event retires
+  // it (Model::retired_deployments) and starts a fresh one (attempts 1).
+  Duration retention{0};
 };
 
 // What Apply keeps informed besides the model; each may be null.

@@ -324,6 +324,8 @@ std::string SerializeCheckpoint(const Checkpoint& c) {
   out.Int(c.flap.high);
   out.Int(c.flap.low);
   out.EndArray();
+  out.Key("history");
+  WriteArchiveState(out, c.archive, c.model);
   out.KeyUint("incidents", c.model.incidents.size());
   out.Key("late_events");  // by file name, in hex
   detail::WriteCounts(out, c.late_events, /*hex=*/true);
@@ -421,6 +423,7 @@ std::optional<Checkpoint> ParseCheckpoint(std::string_view text, std::string* er
     std::optional<Model> model = ReadModel(At(j, "model"), error);
     if (!model) return std::nullopt;
     c.model = std::move(*model);
+    if (!ReadArchiveState(At(j, "history"), &c.archive, &c.model, error)) return std::nullopt;
     c.expected_incidents = As<uint64_t>(At(j, "incidents"), "incidents");
     c.expected_deployments = As<uint64_t>(At(j, "deployments"), "deployments");
     if (As<uint64_t>(At(j, "events_processed"), "events_processed") !=

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "observer/history_archive.h"
 #include "observer/model.h"
 #include "observer/timeline.h"
 
@@ -22,10 +23,12 @@ namespace hlo {
 
 // 4: event ids (the event-ids log's state, the window's added ids, the
 // duplicate count). 5: health results, flapping and maintenance (CONTRACT §9)
-// and the flap thresholds they were computed with. An older checkpoint is
+// and the flap thresholds they were computed with. 6: the history archives
+// of --history.retention (their sizes, the horizon, the retention, the
+// archived part's totals and the retired deployments). An older checkpoint is
 // unusable: the world is rebuilt once, which also applies the newer rules to
 // the events already read.
-inline constexpr int kCheckpointVersion = 5;
+inline constexpr int kCheckpointVersion = 6;
 
 // How far an event file has been consumed: bytes up to and including the last
 // consumed newline (the size for a .json), and the lines counted so far.
@@ -87,7 +90,11 @@ struct Checkpoint {
   EventIdLogState event_ids;        // what event-ids.log holds at this point
   RejectedLogState rejected_log;    // what rejected-events.jsonl holds at this point
   std::string world_digest;         // fingerprint of the world files written with it
-  Model model;
+  // world/archive/ (--history.retention): what the archives hold at this
+  // point; files longer than recorded are cut back on start, shorter or
+  // missing ones mean a replay.
+  HistoryArchiveState archive;
+  Model model;  // with its retired deployments (not in any world file)
   // Set by ParseCheckpoint: the sizes of the history it was written with.
   uint64_t expected_incidents = 0, expected_deployments = 0;
 };

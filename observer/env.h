@@ -62,6 +62,12 @@ class Env {
   virtual bool TruncateTo(const std::filesystem::path& path, uint64_t size,
                           std::string* error) = 0;
   virtual void RemoveLeftoverTemporaries(const std::filesystem::path& path) = 0;
+  // The names of the regular files directly in `dir`, sorted; none when it
+  // is absent.
+  virtual std::vector<std::string> ListFileNames(const std::filesystem::path& dir) = 0;
+  // Removes `path` (a file, or a folder with everything in it); absent is
+  // fine. false (with *error) when it cannot be removed.
+  virtual bool RemoveAll(const std::filesystem::path& path, std::string* error) = 0;
 
   // --- Event files (events/): see observer/event_source.h.
   virtual std::optional<std::vector<EventFile>> ListEventFiles(
@@ -111,6 +117,8 @@ class PosixEnv : public Env {
                      std::string* error) override;
   bool TruncateTo(const std::filesystem::path& path, uint64_t size, std::string* error) override;
   void RemoveLeftoverTemporaries(const std::filesystem::path& path) override;
+  std::vector<std::string> ListFileNames(const std::filesystem::path& dir) override;
+  bool RemoveAll(const std::filesystem::path& path, std::string* error) override;
   std::optional<std::vector<EventFile>> ListEventFiles(const std::filesystem::path& events_dir,
                                                        std::string* error) override;
   void ReadAheadUnreadDocuments(const std::vector<EventFile>& files,

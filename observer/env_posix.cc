@@ -7,6 +7,8 @@
 
 #include "observer/env.h"
 
+#include <algorithm>
+
 namespace hlo {
 
 Env* Env::Default() {
@@ -88,6 +90,26 @@ bool PosixEnv::TruncateTo(const std::filesystem::path& path, uint64_t size, std:
 
 void PosixEnv::RemoveLeftoverTemporaries(const std::filesystem::path& path) {
   hlo::RemoveLeftoverTemporaries(path);
+}
+
+std::vector<std::string> PosixEnv::ListFileNames(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) names.push_back(it->path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool PosixEnv::RemoveAll(const std::filesystem::path& path, std::string* error) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) {
+    if (error) *error = "cannot remove " + path.string() + ": " + ec.message();
+    return false;
+  }
+  return true;
 }
 
 std::optional<std::vector<EventFile>> PosixEnv::ListEventFiles(

@@ -37,6 +37,7 @@ void EventQueue::Push(uint32_t file, uint64_t line, const Event& event) {
   }
   r.type = event.type;
   r.severity = event.severity ? static_cast<int8_t>(*event.severity) : int8_t{-1};
+  if (records_.empty() || r.timestamp < earliest_) earliest_ = r.timestamp;
   records_.push_back(r);
 }
 
@@ -63,6 +64,17 @@ void EventQueue::Sort() {
   });
   order_.resize(slots.size());
   for (size_t i = 0; i < slots.size(); ++i) order_[i] = slots[i].index;
+}
+
+EventQueue EventQueue::Rest(size_t from) const {
+  EventQueue rest;
+  rest.files_ = files_;
+  Event event;
+  for (size_t i = from; i < size(); ++i) {
+    Get(i, &event);
+    rest.Push(At(i).file, At(i).line, event);
+  }
+  return rest;
 }
 
 OrderKey EventQueue::Key(size_t i) const {

@@ -33,6 +33,8 @@ class EventQueue {
   void Push(uint32_t file, uint64_t line, const Event& event);
 
   size_t size() const { return records_.size(); }
+  // The earliest timestamp held; meaningless when empty.
+  Timestamp earliest() const { return earliest_; }
   bool empty() const { return records_.empty(); }
 
   // Puts the events into processing order (cheap when they already are).
@@ -44,6 +46,13 @@ class EventQueue {
   // Fills `out` (reusing its strings' buffers).
   void Get(size_t i, Event* out) const;
   const std::string& file_name(size_t i) const { return files_[At(i).file]; }
+
+  // After Sort: a queue of the events from the i-th on, in processing order,
+  // with the same files (their numbers stay valid for Push). Files pushed to
+  // it afterwards must sort after every file of these events: a replay that
+  // applies what is safe after each file keeps only the rest (see
+  // Observer::Replay).
+  EventQueue Rest(size_t from) const;
 
  private:
   struct Record {
@@ -68,6 +77,7 @@ class EventQueue {
   std::vector<std::vector<std::string>> diagnostics_;
   std::vector<std::string> ids_of_events_;
   std::string empty_;
+  Timestamp earliest_{};
 };
 
 }  // namespace hlo

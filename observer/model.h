@@ -171,6 +171,13 @@ struct Model {
   StringMap<ServiceState> services;        // by ServiceKey
   StringMap<IncidentState> incidents;      // by id
   StringMap<DeploymentState> deployments;  // by correlation_id
+  // Deployments retired by --history.retention's touch rule (see
+  // ApplyDeployment): an event for a correlation_id whose deployment had
+  // finished more than the retention before it starts a fresh one, and the
+  // old one waits here, as it was, until the archive horizon passes its
+  // finished_at (observer/history_archive.h). Keyed by (finished_at,
+  // correlation_id), the archive's order. Empty without retention.
+  std::map<std::pair<Timestamp, std::string>, DeploymentState> retired_deployments;
   // The ids of the events applied (Event::id): a later event with one of
   // them is a duplicate. Kept in state/event-ids.log, not in the checkpoint.
   StringSet event_ids;

@@ -1,6 +1,7 @@
 #include "observer/observer.h"
 
 #include <algorithm>
+#include <limits>
 #include <system_error>
 
 #include "observer/atomic_file.h"
@@ -28,10 +29,14 @@ Observer::Observer(ObserverOptions options) {
   events_dir_ = root_ / "events";
   state_dir_ = root_ / "state";
   world_dir_ = root_ / "world";
+  archive_dir_ = world_dir_ / "archive";
   context_.logs_dir = (root_ / "logs").string();
   context_.inventory = options.inventory;
   context_.flap = options.flap;
+  context_.retention = options.retention;
   checkpoint_.flap = options.flap;
+  checkpoint_.archive.retention = options.retention;
+  checkpoint_.archive.max_lateness = options.retention.nanos > 0 ? options.max_lateness : Duration{0};
   service_stale_after_ = options.service_stale_after;
   skip_unchanged_history_ = options.skip_unchanged_history;
   timeline_ = Timeline(options.max_lateness);
@@ -77,6 +82,16 @@ bool Observer::Open(std::string* error) {
     ScheduleReplay("the flap thresholds changed", "checkpoint", /*count=*/true);
     return true;
   }
+  // The archive horizon is latest − max-lateness − retention: with another
+  // value of either, the archives would not be what a replay writes.
+  const Duration lateness = context_.retention.nanos > 0 ? timeline_.max_lateness() : Duration{0};
+  if (checkpoint_.archive.retention != context_.retention ||
+      checkpoint_.archive.max_lateness != lateness) {
+    notices_.push_back("--history.retention (or, with it, --events.max-lateness) changed since "
+                       "the checkpoint; rebuilding from all event files");
+    ScheduleReplay("--history.retention changed", "checkpoint", /*count=*/true);
+    return true;
+  }
   const std::vector<std::pair<std::string, std::string>> world = WorldFilesOnDisk();
   if (DigestWorldFiles(world) != checkpoint_.world_digest) {
     ScheduleReplay("world files do not match the checkpoint", "checkpoint", /*count=*/true);
@@ -110,6 +125,16 @@ bool Observer::Open(std::string* error) {
     ScheduleReplay("the checkpoint's lateness window does not match", "checkpoint", true);
     return true;
   }
+  if (std::string why_archive = CheckArchives(); !why_archive.empty()) {
+    notices_.push_back(why_archive + "; rebuilding from all event files");
+    ScheduleReplay(why_archive, "checkpoint", /*count=*/true);
+    return true;
+  }
+  // Entries the window's events brought back from behind the horizon (see
+  // SweepHistory) leave again; nothing is appended.
+  if (checkpoint_.archive.horizon) {
+    SweepHistory(checkpoint_.model, *checkpoint_.archive.horizon, checkpoint_.archive);
+  }
   RejectedLogCheck check = RejectedLogCheck::kOk;
   if (!CheckRejectedLog(*env_, state_dir_ / detail::kRejectedLogName, checkpoint_.rejected_log,
                         &check, error)) {
@@ -128,6 +153,9 @@ void Observer::ScheduleReplay(const std::string& reason, const std::string& labe
   Checkpoint kept;
   kept.rebuilds = checkpoint_.rebuilds + (count ? 1 : 0);
   kept.flap = context_.flap;
+  kept.archive.retention = context_.retention;
+  kept.archive.max_lateness =
+      context_.retention.nanos > 0 ? timeline_.max_lateness() : Duration{0};
   kept.rebuilds_by_reason = std::move(checkpoint_.rebuilds_by_reason);
   if (count) ++kept.rebuilds_by_reason[label];
   kept.late_events = std::move(checkpoint_.late_events);
@@ -191,7 +219,7 @@ bool Observer::ProcessPending(BatchResult* result, std::string* error) {
                    /*count=*/true);
   }
   if (replay_pending_) return Replay(result, error);
-  if (Incremental(*files, result)) return true;
+  if (Incremental(*files, result)) return SweepArchive(error);
   // Late events, and a replay may run now: start over from zero.
   const uint64_t late = result->late;
   ScheduleReplay("events arrived later than --events.max-lateness allows", "late_event",
@@ -209,28 +237,99 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
   last_replay_ = SteadyNow();
   std::optional<std::vector<EventFile>> files = env_->ListEventFiles(events_dir_, error);
   if (!files) return false;
-  EventQueue queue;
-  ReadFiles(*files, queue, result);
-  queue.Sort();
+  // The archives are rebuilt from zero with the rest of the history.
+  if (!env_->RemoveAll(archive_dir_, error)) return false;
   Model& model = checkpoint_.model;
   index_.Reset(model);
+  // What is applied for good goes without undo, in bulk (ModelIndex): a
+  // node-less recovery is then recorded once for its service. The model is
+  // complete again after FinishBulk, before a sweep reads it.
+  index_.BeginBulk();
+  const bool retention = context_.retention.nanos > 0;
+  // With retention the history is swept every so often on the way, and the
+  // events are applied as soon as no file still to be read can hold an
+  // earlier one (ReplayPlan): a long replay then holds neither the whole
+  // history nor all its events, only what overlaps in time.
+  constexpr uint64_t kSweepEvery = 1 << 16;
+  std::optional<ReplayPlan> plan;
+  if (retention && chunked_replay_) plan = PlanReplay(*files);
+  uint64_t applied = 0, since_sweep = 0;
+  std::optional<OrderKey> last;
+  bool out_of_order = false, sweep_failed = false;
+  Event event;
+  // Applies the queue's first `count` events for good.
+  auto apply_front = [&](EventQueue& queue, size_t count) {
+    if (count == 0) return;
+    if (last && queue.Key(0) < *last) {
+      out_of_order = true;  // a file changed between the two passes
+      return;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      queue.Get(i, &event);
+      Apply(model, event, context_, {&index_, nullptr});
+      if (retention && ++since_sweep >= kSweepEvery && !sweep_failed) {
+        since_sweep = 0;
+        FinishBulk(model, index_, context_);
+        sweep_failed = !SweepArchive(error);
+        index_.BeginBulk();
+      }
+    }
+    applied += count;
+    last = queue.Key(count - 1);
+  };
+  EventQueue queue;
+  std::function<void(size_t)> after_file;
+  if (plan) {
+    after_file = [&](size_t index) {
+      if (out_of_order || sweep_failed) return;
+      const std::optional<Timestamp>& bound = plan->rest_min[index + 1];
+      // Nothing to apply yet (files that overlap in time): no sort.
+      if (queue.empty() || (bound && !(queue.earliest() < *bound))) return;
+      queue.Sort();
+      size_t count = 0;
+      while (count < queue.size()) {
+        const Timestamp t = queue.timestamp(count);
+        if (bound && !(t < *bound)) break;
+        if (!(t < plan->horizon) && plan->events - (applied + count) <= Timeline::kMaxEvents) break;
+        ++count;
+      }
+      // Copying the rest costs what it holds: only worth it when at least
+      // half goes (files in time order: all of it), which keeps the copying
+      // linear overall; files that overlap in time wait for the end.
+      if (count == 0 || count * 2 < queue.size()) return;
+      apply_front(queue, count);
+      if (!out_of_order) queue = queue.Rest(count);
+    };
+  }
+  ReadFiles(*files, queue, result, after_file);
+  if (sweep_failed) {
+    FinishBulk(model, index_, context_);
+    return false;
+  }
+  queue.Sort();
   const size_t n = queue.size();
   // Events older than the window are applied for good; the rest are kept.
   size_t kept_from = 0;
-  if (n > 0) {
+  if (n > 0 && !out_of_order) {
     const Timestamp horizon = timeline_.Horizon(queue.timestamp(n - 1));
-    Event event;
-    index_.BeginBulk();
     // (Only the newest kMaxEvents could stay in the window anyway.)
     while (kept_from < n &&
            (queue.timestamp(kept_from) < horizon || n - kept_from > Timeline::kMaxEvents)) {
-      queue.Get(kept_from, &event);
-      Apply(model, event, context_, {&index_, nullptr});
       ++kept_from;
     }
-    FinishBulk(model, index_, context_);
-    if (kept_from > 0) timeline_.SetFloor(queue.Key(kept_from - 1));
+    apply_front(queue, kept_from);
   }
+  FinishBulk(model, index_, context_);
+  if (out_of_order) {
+    // Start again, reading everything before applying anything.
+    chunked_replay_ = false;
+    ScheduleReplay(replay_reason_, "", /*count=*/false);
+    const bool ok = Replay(result, error);
+    chunked_replay_ = true;
+    return ok;
+  }
+  if (sweep_failed) return false;
+  if (last) timeline_.SetFloor(*last);
   std::vector<TimedEvent> kept(n - kept_from);
   for (size_t i = kept_from; i < n; ++i) {
     kept[i - kept_from].key = queue.Key(i);
@@ -238,9 +337,58 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
   }
   timeline_.Insert(model, index_, context_, std::move(kept));
   timeline_.Trim(model.counters.last_event_at);
-  result->applied = n;
+  result->applied = applied + (n - kept_from);
   checkpoint_.replay_due = false;
-  return true;
+  return SweepArchive(error);
+}
+
+Observer::ReplayPlan Observer::PlanReplay(const std::vector<EventFile>& files) {
+  ReplayPlan plan;
+  plan.rest_min.assign(files.size() + 1, std::nullopt);
+  std::vector<std::optional<Timestamp>> first(files.size());
+  std::optional<Timestamp> latest;
+  // A file that cannot be read now holds anything: nothing after it is
+  // applied before it has been read.
+  const Timestamp kUnknown{std::numeric_limits<int64_t>::min(), 0};
+  for (size_t i = 0; i < files.size(); ++i) {
+    const EventFile& file = files[i];
+    auto note = [&](const Event& e) {
+      if (!first[i] || e.timestamp < *first[i]) first[i] = e.timestamp;
+      if (!latest || *latest < e.timestamp) latest = e.timestamp;
+      ++plan.events;
+    };
+    std::string why;
+    if (file.kind == EventFileKind::kJson) {
+      bool too_large = false;
+      uint64_t size = 0;
+      std::optional<std::string> content =
+          env_->ReadJsonDocument(file, kMaxEventBytes, &too_large, &size, &why);
+      if (!content) {
+        first[i] = kUnknown;
+        continue;
+      }
+      if (too_large) continue;
+      for (DocumentItem& item : ParseEventDocument(*content)) {
+        if (const auto* e = std::get_if<Event>(&item.result)) note(*e);
+      }
+      continue;
+    }
+    const ParsedLineSink sink = [&](ParsedLine&& parsed) {
+      if (const auto* e = std::get_if<Event>(&parsed.result)) note(*e);
+    };
+    if (!env_->ReadAndParseJsonLines(events_dir_ / file.name, FileProgress{}, file.size, sink,
+                                     &why)) {
+      first[i] = kUnknown;
+    }
+  }
+  for (size_t i = files.size(); i-- > 0;) {
+    plan.rest_min[i] = plan.rest_min[i + 1];
+    if (first[i] && (!plan.rest_min[i] || *first[i] < *plan.rest_min[i])) {
+      plan.rest_min[i] = first[i];
+    }
+  }
+  plan.horizon = latest ? timeline_.Horizon(*latest) : kUnknown;
+  return plan;
 }
 
 bool Observer::Incremental(const std::vector<EventFile>& files, BatchResult* result) {
@@ -277,8 +425,59 @@ bool Observer::Incremental(const std::vector<EventFile>& files, BatchResult* res
   return true;
 }
 
+bool Observer::SweepArchive(std::string* error) {
+  const std::optional<Timestamp> horizon =
+      ArchiveHorizon(checkpoint_.model.counters.last_event_at, timeline_.max_lateness(),
+                     context_.retention);
+  if (!horizon) return true;
+  const size_t incidents = checkpoint_.model.incidents.size();
+  const size_t deployments = checkpoint_.model.deployments.size();
+  std::vector<ArchiveLine> lines = SweepHistory(checkpoint_.model, *horizon, checkpoint_.archive);
+  if (checkpoint_.model.incidents.size() != incidents) index_.IncidentsChanged();
+  if (checkpoint_.model.deployments.size() != deployments) index_.DeploymentsChanged();
+  if (lines.empty()) return true;
+  // One append per file; the lines of a file are adjacent and in order.
+  bool ok = env_->EnsureDirectory(archive_dir_, error);
+  std::string text;
+  for (size_t i = 0; ok && i < lines.size(); ++i) {
+    text += lines[i].line;
+    if (i + 1 < lines.size() && lines[i + 1].file == lines[i].file) continue;
+    ok = env_->AppendAndSync(archive_dir_ / lines[i].file, text, error);
+    if (ok) checkpoint_.archive.sizes[lines[i].file] += text.size();
+    text.clear();
+  }
+  if (ok) return true;
+  // What left the model is on disk only in part: start over. The checkpoint
+  // on disk still has the sizes from before, which the next start restores.
+  notices_.push_back("cannot append to world/archive/ (" + (error ? *error : std::string()) +
+                     "); rebuilding from all event files");
+  ScheduleReplay("cannot append to world/archive/", "checkpoint", /*count=*/true);
+  return false;
+}
+
+std::string Observer::CheckArchives() {
+  const std::map<std::string, uint64_t>& sizes = checkpoint_.archive.sizes;
+  for (const std::string& name : env_->ListFileNames(archive_dir_)) {
+    if (!sizes.contains(name) && !env_->RemoveAll(archive_dir_ / name, nullptr)) {
+      return "world/archive/" + name + " is not in the checkpoint and cannot be removed";
+    }
+  }
+  for (const auto& [name, size] : sizes) {
+    const std::filesystem::path path = archive_dir_ / name;
+    const uint64_t actual = env_->Exists(path) ? env_->FileSize(path) : 0;
+    if (!env_->Exists(path) || actual < size) {
+      return "world/archive/" + name + " is shorter than the checkpoint says";
+    }
+    // A run killed after appending and before its checkpoint: cut back.
+    if (actual > size && !env_->TruncateTo(path, size, nullptr)) {
+      return "world/archive/" + name + " cannot be cut back to the checkpoint's size";
+    }
+  }
+  return "";
+}
+
 void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
-                         BatchResult* result) {
+                         BatchResult* result, const std::function<void(size_t)>& after_file) {
   // The listing and the checkpoint's files are both sorted by name: they are
   // walked side by side, without a lookup per file. A deleted .json is
   // forgotten (it is read once, by name); a deleted .jsonl/.ndjson is
@@ -310,7 +509,9 @@ void Observer::ReadFiles(const std::vector<EventFile>& files, EventQueue& queue,
     const bool present = listed != files.end() && listed->name == it->first;
     it = present || files.empty() ? std::next(it) : checkpoint_.late_events.erase(it);
   }
-  for (const EventFile& file : files) {
+  for (size_t index = 0; index < files.size(); ++index) {
+    const EventFile& file = files[index];
+    if (index > 0 && after_file) after_file(index - 1);
     forget_absent_until(&file.name);
     const bool was_known = known != progress.end() && known->first == file.name;
     bool read_failed = false;
@@ -440,9 +641,10 @@ WorldSnapshot Observer::Snapshot(Timestamp now, Duration stale_after,
   // move whenever Apply (or an undo) changes the history.
   const Model& model = checkpoint_.model;
   if (!history_ || history_->first != index_.revisions()) {
-    history_.emplace(index_.revisions(), SummarizeHistory(model));
+    history_.emplace(index_.revisions(), SummarizeHistory(model, &checkpoint_.archive.totals));
   }
   in.history = &history_->second;
+  in.archived = &checkpoint_.archive.totals;
   return BuildSnapshot(in);
 }
 

@@ -59,6 +59,11 @@ struct ObserverOptions {
   FlapThresholds flap{};
   // --service-stale-after (CONTRACT §9), for Snapshot; 0 = off.
   Duration service_stale_after{0};
+  // --history.retention: resolved incidents and finished deployments that
+  // ended more than this (plus max_lateness) before the latest event move to
+  // world/archive/ (observer/history_archive.h); 0 = off, keep everything.
+  // The checkpoint records it: another value means a replay.
+  Duration retention{0};
   // Files and clocks (observer/env.h); Env::Default() when null. Must
   // outlive the observer.
   Env* env = nullptr;
@@ -151,16 +156,36 @@ class Observer {
   // a replay that may run now.
   bool Incremental(const std::vector<EventFile>& files, BatchResult* result);
   // Reads the new part of each file into `queue`, keeping progress.
-  void ReadFiles(const std::vector<EventFile>& files, EventQueue& queue, BatchResult* result);
+  // `after_file` (optional) runs after each file but the last has been read,
+  // with its index in `files`.
+  void ReadFiles(const std::vector<EventFile>& files, EventQueue& queue, BatchResult* result,
+                 const std::function<void(size_t)>& after_file = {});
+  // A replay with retention reads the files twice: first only for when
+  // their events start (rest_min[i]: the earliest event of files i…, null
+  // when none), how many there are and the window's horizon, so that the
+  // second pass can apply events as soon as no later file can precede them.
+  struct ReplayPlan {
+    std::vector<std::optional<Timestamp>> rest_min;
+    Timestamp horizon;
+    uint64_t events = 0;
+  };
+  ReplayPlan PlanReplay(const std::vector<EventFile>& files);
   void ReadFile(const EventFile& file, uint32_t id, EventQueue& queue, BatchResult* result,
                 std::string* error);
   void Reject(RejectedEvent rejected, BatchResult* result);
+  // Moves what lies behind the archive horizon to world/archive/ (appended
+  // and synced before the checkpoint that records their sizes is written).
+  // false (with *error, and a replay scheduled) when an append fails.
+  bool SweepArchive(std::string* error);
+  // On open: archives cut back to the checkpoint's sizes, unrecorded ones
+  // removed; "" when they match, else why a replay is needed.
+  std::string CheckArchives();
   std::chrono::steady_clock::time_point SteadyNow() const;
   // (name, content) of each world file; a missing file reads as "\x01missing".
   std::vector<std::pair<std::string, std::string>> WorldFilesOnDisk() const;
 
   std::filesystem::path root_;
-  std::filesystem::path events_dir_, state_dir_, world_dir_;
+  std::filesystem::path events_dir_, state_dir_, world_dir_, archive_dir_;
   ApplyContext context_;
   Checkpoint checkpoint_;
   ModelIndex index_;
@@ -176,6 +201,7 @@ class Observer {
   std::vector<RejectedEvent> pending_rejected_;  // not yet written
   std::vector<std::string> notices_;
   bool skip_unchanged_history_ = false;
+  bool chunked_replay_ = true;  // off while a replay starts over unchunked
   uint64_t reordered_total_ = 0;
   mutable std::optional<std::pair<HistoryRevisions, HistorySummary>> history_;  // for Snapshot()
   WorldWriter world_writer_{""};

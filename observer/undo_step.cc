@@ -94,6 +94,9 @@ bool UndoStep::Undo(Model& model) const {
         break;
     }
   }
+  // (Already archived, it is simply not there: the event applied again
+  // retires it again, and the sweep drops what lies behind its horizon.)
+  if (retired_) model.retired_deployments.erase(*retired_);
   if (!added_id_.empty()) model.event_ids.erase(added_id_);
   UncountEvent(model.counters, *this);
   return removed;

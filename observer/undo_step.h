@@ -29,6 +29,9 @@ class UndoStep {
   void SaveFinished(std::pair<std::string, std::string> key) { finished_ = std::move(key); }
   // The event's id is about to be remembered (it was not before).
   void SaveId(const std::string& id) { added_id_ = id; }
+  // A deployment is about to be retired under this key of
+  // Model::retired_deployments (it was not there before).
+  void SaveRetired(std::pair<Timestamp, std::string> key) { retired_ = std::move(key); }
   // The event is a duplicate: events_duplicate is about to be incremented.
   void SaveDuplicate() { duplicate_ = true; }
 
@@ -60,6 +63,7 @@ class UndoStep {
   std::optional<Timestamp> last_event_at_;
   std::optional<std::pair<std::string, std::string>> finished_;
   std::string added_id_;
+  std::optional<std::pair<Timestamp, std::string>> retired_;
   bool duplicate_ = false;
 };
 

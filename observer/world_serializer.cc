@@ -74,11 +74,12 @@ std::vector<std::pair<std::string_view, const typename Map::mapped_type*>> Sorte
   return keyed;
 }
 
-void Deployments(JsonWriter& w, const Model& m) {
-  w.BeginObject();
-  for (const auto& [id, p] : SortedByKey(m.deployments)) {
-    const DeploymentState& d = *p;
-    w.Key(id);
+}  // namespace
+}  // namespace detail
+
+void WriteDeploymentEntry(JsonWriter& w, const DeploymentState& d) {
+  using namespace detail;
+  {
     w.BeginObject();
     w.KeyUint("attempts", d.attempts);
     w.KeyString("correlation_id", d.correlation_id);
@@ -107,14 +108,11 @@ void Deployments(JsonWriter& w, const Model& m) {
     w.KeyString("status", DeploymentStatusName(d.status));
     w.EndObject();
   }
-  w.EndObject();
 }
 
-void Incidents(JsonWriter& w, const Model& m) {
-  w.BeginObject();
-  for (const auto& [id, p] : SortedByKey(m.incidents)) {
-    const IncidentState& i = *p;
-    w.Key(id);
+void WriteIncidentEntry(JsonWriter& w, const IncidentState& i) {
+  using namespace detail;
+  {
     w.BeginObject();
     w.Key("correlation_id");
     OrNull(w, i.correlation_id);
@@ -145,6 +143,26 @@ void Incidents(JsonWriter& w, const Model& m) {
     Time(w, i.started_at);
     w.KeyString("status", i.active ? "active" : "resolved");
     w.EndObject();
+  }
+}
+
+namespace detail {
+namespace {
+
+void Deployments(JsonWriter& w, const Model& m) {
+  w.BeginObject();
+  for (const auto& [id, p] : SortedByKey(m.deployments)) {
+    w.Key(id);
+    WriteDeploymentEntry(w, *p);
+  }
+  w.EndObject();
+}
+
+void Incidents(JsonWriter& w, const Model& m) {
+  w.BeginObject();
+  for (const auto& [id, p] : SortedByKey(m.incidents)) {
+    w.Key(id);
+    WriteIncidentEntry(w, *p);
   }
   w.EndObject();
 }

@@ -32,6 +32,13 @@ using WorldFileBytes = std::array<std::shared_ptr<const std::string>, 5>;
 bool WriteWorldFile(size_t index, const WorldSnapshot& world, const Model& model,
                     JsonWriter& writer);
 
+// One entry of deployments.json / incidents.json (the object under its
+// key), through `writer`: the world files and the history archives
+// (observer/history_archive.h) share it, so an archived line is the entry
+// the world file held.
+void WriteDeploymentEntry(JsonWriter& writer, const DeploymentState& deployment);
+void WriteIncidentEntry(JsonWriter& writer, const IncidentState& incident);
+
 // All five, in kWorldFileNames order, as text.
 std::array<WorldFile, 5> SerializeWorld(const WorldSnapshot& world, const Model& model);
 

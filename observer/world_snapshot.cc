@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "observer/history_archive.h"
+
 namespace hlo {
 namespace detail {
 namespace {
@@ -56,10 +58,16 @@ ServiceStatus StatusOf(const ServiceState& entry, const NodeState* node, const S
   return ServiceStatus::kHealthy;
 }
 
-std::optional<DeploymentStatus> StatusOfDeployment(const Model& model, const std::string& id) {
+std::optional<DeploymentStatus> StatusOfDeployment(const Model& model, const std::string& id,
+                                                   const ArchiveTotals* archived) {
   if (id.empty()) return std::nullopt;
   const auto it = model.deployments.find(id);
-  if (it == model.deployments.end()) return std::nullopt;
+  if (it == model.deployments.end()) {
+    if (archived == nullptr) return std::nullopt;
+    const auto a = archived->last_deployment_status.find(id);
+    if (a == archived->last_deployment_status.end()) return std::nullopt;
+    return a->second;
+  }
   return it->second.status;
 }
 
@@ -122,7 +130,7 @@ std::vector<ServiceView> Services(const SnapshotInputs& in) {
       v.last_check = entry.last_check;
       v.active_incident = entry.active_incident;
       v.last_deployment = entry.last_deployment;
-      v.last_deployment_status = StatusOfDeployment(*in.model, entry.last_deployment);
+      v.last_deployment_status = StatusOfDeployment(*in.model, entry.last_deployment, in.archived);
       v.flapping = entry.flapping;
       v.flap_percent = entry.flap_percent();
       v.maintenance = v.maintenance || entry.maintenance;
@@ -203,9 +211,15 @@ void DurationHistogram::Observe(Duration d) {
   sum_nanos += static_cast<uint64_t>(nanos % 1'000'000'000);
 }
 
-HistorySummary SummarizeHistory(const Model& model) {
+HistorySummary SummarizeHistory(const Model& model, const ArchiveTotals* archived) {
   HistorySummary h;
   auto figures = std::make_shared<HistoryFigures>();
+  if (archived != nullptr) {
+    *figures = archived->figures;
+    h.incidents_resolved = archived->incidents_resolved;
+    h.deployments_succeeded = archived->deployments_succeeded;
+    h.deployments_failed = archived->deployments_failed;
+  }
   for (const auto& [id, incident] : model.incidents) {
     ++figures->incidents_opened[{incident.node, incident.service}];
     if (incident.active) {
@@ -222,7 +236,7 @@ HistorySummary SummarizeHistory(const Model& model) {
   }
   std::sort(h.active_incidents.begin(), h.active_incidents.end(),
             [](const IncidentState& a, const IncidentState& b) { return a.id < b.id; });
-  for (const auto& [id, dep] : model.deployments) {
+  auto count = [&h, &figures](const DeploymentState& dep) {
     (dep.status == DeploymentStatus::kRunning     ? h.deployments_running
      : dep.status == DeploymentStatus::kSucceeded ? h.deployments_succeeded
                                                   : h.deployments_failed)++;
@@ -230,7 +244,9 @@ HistorySummary SummarizeHistory(const Model& model) {
       figures->deployment_durations[{dep.service, std::string(DeploymentStatusName(dep.status))}]
           .Observe(Between(*dep.started_at, *dep.finished_at));
     }
-  }
+  };
+  for (const auto& [id, dep] : model.deployments) count(dep);
+  for (const auto& [key, dep] : model.retired_deployments) count(dep);
   h.figures = std::move(figures);
   return h;
 }
@@ -241,7 +257,7 @@ WorldSnapshot BuildSnapshot(const SnapshotInputs& in) {
   w.nodes = detail::Nodes(in);
   w.services = detail::Services(in);
   std::optional<HistorySummary> computed;
-  if (in.history == nullptr) computed = SummarizeHistory(*in.model);
+  if (in.history == nullptr) computed = SummarizeHistory(*in.model, in.archived);
   const HistorySummary& history = in.history != nullptr ? *in.history : *computed;
   w.active_incidents = history.active_incidents;
   w.counters = in.model->counters;

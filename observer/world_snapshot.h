@@ -18,6 +18,8 @@
 
 namespace hlo {
 
+struct ArchiveTotals;  // observer/history_archive.h
+
 enum class NodeStatus { kUp, kDown, kUnknown };
 enum class ServiceStatus { kHealthy, kUnhealthy, kStale, kUnknown };
 std::string_view NodeStatusName(NodeStatus s);
@@ -124,7 +126,9 @@ struct HistorySummary {
   uint64_t deployments_running = 0, deployments_succeeded = 0, deployments_failed = 0;
   std::shared_ptr<const HistoryFigures> figures = NoHistoryFigures();  // never null
 };
-HistorySummary SummarizeHistory(const Model& model);
+// `archived` (optional): what --history.retention moved out of the model,
+// added in so that the figures do not depend on it.
+HistorySummary SummarizeHistory(const Model& model, const ArchiveTotals* archived = nullptr);
 
 struct SnapshotInputs {
   const Model* model = nullptr;            // required
@@ -139,6 +143,9 @@ struct SnapshotInputs {
   uint64_t checkpoint_offset = 0;
   // SummarizeHistory(*model), when the caller has it; computed when null.
   const HistorySummary* history = nullptr;
+  // The archived history's totals (--history.retention), for the status of
+  // a service's last deployment once that deployment is archived. Optional.
+  const ArchiveTotals* archived = nullptr;
 };
 
 // Pure: the same inputs give the same snapshot.
