@@ -310,6 +310,7 @@ bool Observer::Replay(BatchResult* result, std::string* error) {
   const size_t n = queue.size();
   // Events older than the window are applied for good; the rest are kept.
   size_t kept_from = 0;
+  if (n > 0 && last && queue.Key(0) < *last) out_of_order = true;
   if (n > 0 && !out_of_order) {
     const Timestamp horizon = timeline_.Horizon(queue.timestamp(n - 1));
     // (Only the newest kMaxEvents could stay in the window anyway.)

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
@@ -232,6 +233,46 @@ TEST(HistoryRetentionTest, ARetentionLongerThanTheHistoryChangesNothing) {
     EXPECT_EQ(ArchiveFiles(world), 0);
     EXPECT_EQ(world, Cold(lines, Duration{0}));
   }
+}
+
+// A file rewritten between the replay's two passes (same size, earlier
+// times) would break the order of what was already applied: the replay sees
+// it and starts over, holding everything before applying anything.
+TEST(HistoryRetentionTest, AFileChangedBetweenTheTwoPassesIsReplayedInOrder) {
+  const std::string a = R"({"timestamp":"2026-01-01T10:00:00Z","type":"node_heartbeat","node":"mars"})" "\n";
+  const std::string b_first = R"({"timestamp":"2026-01-02T10:00:00Z","type":"node_heartbeat","node":"pluto"})" "\n";
+  const std::string b_then = R"({"timestamp":"2026-01-01T09:00:00Z","type":"node_heartbeat","node":"pluto"})" "\n";
+  ASSERT_EQ(b_first.size(), b_then.size());
+  class RewritingEnv : public fakes::ManualEnv {
+   public:
+    std::function<void()> after_first_pass;
+    int calls = 0;
+    std::optional<FileProgress> ReadAndParseJsonLines(const fs::path& file, FileProgress start,
+                                                      uint64_t bytes, const ParsedLineSink& sink,
+                                                      std::string* error) override {
+      auto r = fakes::ManualEnv::ReadAndParseJsonLines(file, start, bytes, sink, error);
+      if (++calls == 2 && after_first_pass) after_first_pass();  // a.jsonl, b.jsonl: pass 1 done
+      return r;
+    }
+  } env;
+  TempDir dir;
+  Append(dir.path() / "events" / "a.jsonl", a);
+  Append(dir.path() / "events" / "b.jsonl", b_first);
+  env.after_first_pass = [&] {
+    std::ofstream(dir.path() / "events" / "b.jsonl", std::ios::binary | std::ios::trunc) << b_then;
+  };
+  ObserverOptions options;
+  options.root = dir.path();
+  options.env = &env;
+  options.retention = kWeek;
+  Observer observer(std::move(options));
+  std::string error;
+  ASSERT_TRUE(observer.Open(&error)) << error;
+  BatchResult result;
+  ASSERT_TRUE(observer.ProcessPending(&result, &error)) << error;
+  EXPECT_EQ(result.applied, 2u);
+  EXPECT_EQ(env.calls, 2 + 2 + 2);  // the plan, the pass that found it out of order, once more
+  EXPECT_EQ(observer.checkpoint().model.counters.last_event_at, T("2026-01-01T10:00:00Z"));
 }
 
 TEST(HistoryRetentionTest, IncrementalOnceRunsWriteTheColdBytes) {
