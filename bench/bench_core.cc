@@ -3,7 +3,8 @@
 // time in, piece by piece: parsing lines, applying events, building the
 // snapshot, serializing the world and the checkpoint, rendering /metrics,
 // and the cost of one service_recovered with and without a node as the
-// number of nodes that have the service grows (BM_ServiceRecovered/…).
+// number of nodes that have the service grows, applied live
+// (BM_ServiceRecovered/…) and as a replay applies (BM_ServiceRecoveredReplay/…).
 //
 //   bench_core [--hlo_quick] [Google Benchmark flags]
 //
@@ -54,6 +55,9 @@ Inventory MakeInventory(const WorkloadSpec& spec) {
     for (uint64_t s = 0; s < spec.services; ++s) services.insert(ServiceName(s));
     inventory.nodes.emplace(node.name, std::move(node));
   }
+  // As if loaded (LoadInventory numbers each load): what the observer
+  // derives from it may then be kept between events.
+  inventory.generation = 1;
   return inventory;
 }
 
@@ -358,6 +362,66 @@ double Median(std::vector<double> values) {
   return n == 0 ? 0 : n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// As a replay applies (ModelIndex bulk mode, FinishBulk): a node-less
+// recovery is deferred, and its entries catch up when a later failure
+// touches them or at FinishBulk, so that work is in the failures and the
+// FinishBulk. Timed here is everything — failures, recoveries and each
+// FinishBulk (one per model reset) — per recovery, with a node and without.
+void BM_ServiceRecoveredReplay(benchmark::State& state, bool with_node) {
+  const RecoveryWorld& w = RecoveryWorldOf(static_cast<uint64_t>(state.range(0)));
+  const ApplyContext context = Context(&w.inventory);
+  Model model = w.pristine;
+  ModelIndex index;
+  index.Reset(model);
+  index.BeginBulk();
+  Event failure, recovery;
+  failure.type = EventType::kHealthcheckFailed;
+  failure.severity = Severity::kError;
+  recovery.type = EventType::kServiceRecovered;
+  int64_t seconds = w.spec.start_unix + 1;
+  uint64_t next_node = 0, batches = 0, resolved = 0;
+  double timed_ns = 0;
+  size_t active = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    for (uint64_t s = 0; s < kRecoveryServices; ++s) {
+      failure.timestamp = {seconds++, 0};
+      failure.node = w.nodes[next_node++ % w.nodes.size()];
+      failure.service = w.services[s];
+      Apply(model, failure, context, {&index, nullptr});
+      if (with_node) recovery.node = failure.node;
+      recovery.timestamp = {seconds++, 0};
+      recovery.service = w.services[s];
+      Apply(model, recovery, context, {&index, nullptr});
+    }
+    const bool reset = ++batches % kRecoveryBatchesPerReset == 0;
+    if (reset) FinishBulk(model, index, context);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    state.SetIterationTime(elapsed.count() / kRecoveryServices);
+    timed_ns += elapsed.count() * 1e9;
+    resolved += kRecoveryServices;
+    if (reset) {
+      for (const auto& [id, incident] : model.incidents) active += incident.active ? 1 : 0;
+      model = w.pristine;
+      index.Reset(model);
+      index.BeginBulk();
+    }
+  }
+  FinishBulk(model, index, context);
+  for (const auto& [id, incident] : model.incidents) active += incident.active ? 1 : 0;
+  if (active != 0) state.SkipWithError("a recovery left an incident active");
+  const double ns = resolved ? timed_ns / static_cast<double>(resolved) : 0;
+  state.counters["nodes"] = static_cast<double>(w.nodes.size());
+  state.counters["ns_per_recovery"] = ns;
+  static std::map<int64_t, std::vector<double>> with_node_nanos;
+  if (with_node) {
+    with_node_nanos[state.range(0)].push_back(ns);
+  } else if (auto it = with_node_nanos.find(state.range(0)); it != with_node_nanos.end()) {
+    const double with = Median(it->second);
+    state.counters["x_with_node"] = with > 0 ? ns / with : 0;
+  }
+}
+
 void BM_ServiceRecovered(benchmark::State& state, bool with_node) {
   const RecoveryWorld& w = RecoveryWorldOf(static_cast<uint64_t>(state.range(0)));
   const ApplyContext context = Context(&w.inventory);
@@ -442,6 +506,23 @@ void Register() {
       auto* b = benchmark::RegisterBenchmark(
                     with_node ? "BM_ServiceRecovered/with_node" : "BM_ServiceRecovered/without_node",
                     [with_node](benchmark::State& state) { BM_ServiceRecovered(state, with_node); })
+                    ->ArgName("nodes")
+                    ->Arg(nodes)
+                    ->UseManualTime()
+                    ->Unit(benchmark::kNanosecond);
+      if (!quick) b->MinTime(0.05);
+    }
+  }
+  // The same in a replay's bulk mode: failures, recoveries and catching up
+  // all timed (see BM_ServiceRecoveredReplay).
+  for (int64_t nodes : quick ? std::vector<int64_t>{10, 100} : std::vector<int64_t>{10, 100, 1000}) {
+    for (const bool with_node : {true, false}) {
+      auto* b = benchmark::RegisterBenchmark(
+                    with_node ? "BM_ServiceRecoveredReplay/with_node"
+                              : "BM_ServiceRecoveredReplay/without_node",
+                    [with_node](benchmark::State& state) {
+                      BM_ServiceRecoveredReplay(state, with_node);
+                    })
                     ->ArgName("nodes")
                     ->Arg(nodes)
                     ->UseManualTime()

@@ -567,6 +567,18 @@ if [[ -x $CORE ]]; then
     figure "service_recovered, service on $n nodes: with a node / without (ns per recovery)" \
       "$with / $without (without = $ratio)"
   done
+  # The same as a replay applies them (bulk mode), failures and catching up
+  # included; the target: without a node at most 10x with one, on 1,000 nodes.
+  for n in $( ((QUICK)) && echo "10 100" || echo "10 100 1000"); do
+    with=$(core_num "BM_ServiceRecoveredReplay/with_node/nodes:$n$mt/manual_time" real_time 1 0)
+    without=$(core_num "BM_ServiceRecoveredReplay/without_node/nodes:$n$mt/manual_time" real_time 1 0)
+    ratio=n/a
+    [[ $with == n/a || $without == n/a ]] || ratio=$(calc "$without / $with" 1)
+    target=-; state=-
+    if ((n == 1000)); then target="without <= 10x with"; state=$(status "$ratio" '<=' 10); fi
+    figure "replay: failure + service_recovered, service on $n nodes: with a node / without (ns per recovery)" \
+      "$with / $without (without = x$ratio)" "$target" "$state"
+  done
   { grep -E '_median|^BM_' "$LOG/bench_core.txt" || true; } | sed 's/^/   /'
 else
   note "bench_core not built (libbenchmark-dev missing): skipped"

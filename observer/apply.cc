@@ -182,15 +182,21 @@ void Recover(Model& model, ServiceState& entry, Timestamp at, const ApplyContext
 
 // The inventory's entries of `service` that the model lacks, created (they
 // are entries of services.json too, so a node-less recovery reaches them).
+// Walked once per inventory (ModelIndex::InventoryEntriesAdded): entries are
+// not removed without the index being reset.
 void AddInventoryEntries(Model& model, const std::string& service, const ApplyContext& context,
                          const ApplyHooks& hooks, std::vector<ServiceState*>* added) {
-  if (context.inventory == nullptr) return;
-  for (const auto& [node, services] : context.inventory->services) {
+  const Inventory* inventory = context.inventory;
+  if (inventory == nullptr) return;
+  ModelIndex* index = hooks.index;
+  if (index != nullptr && index->InventoryEntriesAdded(service, inventory->generation)) return;
+  for (const auto& [node, services] : inventory->services) {
     if (services.count(service) == 0) continue;
     if (model.services.contains(std::string_view(ServiceKey(node, service)))) continue;
     ServiceState& entry = ServiceEntry(model, node, service, context, hooks);
     if (added != nullptr) added->push_back(&entry);
   }
+  if (index != nullptr) index->MarkInventoryEntriesAdded(service, inventory->generation);
 }
 
 void ApplyRecovered(Model& model, const Event& event, const ApplyContext& context,
@@ -207,11 +213,7 @@ void ApplyRecovered(Model& model, const Event& event, const ApplyContext& contex
   ModelIndex* index = hooks.index;
   if (index != nullptr && index->bulk()) {
     // Recorded once for the service; its entries catch up when touched.
-    // The inventory's entries need adding once per bulk: entries are not
-    // removed meanwhile, nor the inventory changed.
-    if (index->FirstInventoryVisit(event.service)) {
-      AddInventoryEntries(model, event.service, context, hooks, nullptr);
-    }
+    AddInventoryEntries(model, event.service, context, hooks, nullptr);
     ModelIndex::ServiceGroup* group = index->Group(event.service);
     if (group == nullptr) return;
     IncidentsChanged(hooks);

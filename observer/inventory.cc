@@ -1,5 +1,7 @@
 #include "observer/inventory.h"
 
+#include <atomic>
+
 #include "observer/event_parser.h"
 
 #include <yaml-cpp/depthguard.h>
@@ -485,6 +487,8 @@ Inventory LoadInventory(const std::filesystem::path& checkout) {
     inventory.warnings.push_back(
         {"", 0, "inventory loading stopped: " + detail::Printable(e.what())});
   }
+  static std::atomic<uint64_t> last_generation{0};
+  inventory.generation = ++last_generation;
   return inventory;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -28,6 +29,10 @@ struct Inventory {
   std::map<std::string, InventoryNode> nodes;                 // by name
   std::map<std::string, std::set<std::string>> services;      // node → services
   std::vector<InventoryWarning> warnings;
+  // Unique to each LoadInventory in this process (never 0), so that what is
+  // derived from an inventory can tell it was replaced; 0 for one built by
+  // hand, which nothing may cache.
+  uint64_t generation = 0;
 
   bool HasNode(const std::string& node) const { return nodes.count(node) > 0; }
   bool HasService(const std::string& node, const std::string& service) const;

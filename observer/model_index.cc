@@ -7,7 +7,7 @@ namespace hlo {
 void ModelIndex::Reset(Model& model) {
   group_by_service_.clear();
   groups_.clear();
-  inventory_visited_.clear();
+  inventory_added_.clear();
   bulk_ = false;
   // Sorted, so that the order does not depend on the hash map's: recovering
   // entries is order-independent, but a stable order keeps runs comparable.
@@ -47,7 +47,8 @@ void ModelIndex::EndBulk() {
       group.deferred.clear();
     }
   }
-  inventory_visited_.clear();
+  // What was known of a hand-built inventory holds only within the bulk.
+  std::erase_if(inventory_added_, [](const auto& kv) { return kv.second == 0; });
   bulk_ = false;
 }
 

@@ -63,12 +63,22 @@ class ModelIndex {
   // FinishBulk nothing but Apply (with no undo) may read or change the model.
   void BeginBulk() { bulk_ = true; }
   bool bulk() const { return bulk_; }
-  // Bulk mode: true the first time for `service`, when the inventory's
-  // entries of it are to be added to the model.
-  bool FirstInventoryVisit(std::string_view service) {
-    if (inventory_visited_.contains(service)) return false;
-    inventory_visited_.emplace(service);
-    return true;
+  // Whether every entry the inventory (of that generation) has of
+  // `service` is known to be in the model, as added by a node-less recovery
+  // before: it then need not be walked again. Known for an inventory built
+  // by hand (generation 0) only within one bulk.
+  bool InventoryEntriesAdded(std::string_view service, uint64_t generation) const {
+    if (generation == 0 && !bulk_) return false;
+    const auto it = inventory_added_.find(service);
+    return it != inventory_added_.end() && it->second == generation;
+  }
+  void MarkInventoryEntriesAdded(std::string_view service, uint64_t generation) {
+    if (generation == 0 && !bulk_) return;
+    if (auto it = inventory_added_.find(service); it != inventory_added_.end()) {
+      it->second = generation;
+    } else {
+      inventory_added_.emplace(service, generation);
+    }
   }
   // The groups, for FinishBulk.
   std::vector<ServiceGroup>& groups() { return groups_; }
@@ -80,7 +90,7 @@ class ModelIndex {
   StringMap<uint32_t> group_by_service_;  // 1 + index into groups_
   std::vector<ServiceGroup> groups_;
   bool bulk_ = false;
-  StringSet inventory_visited_;
+  StringMap<uint64_t> inventory_added_;  // service → inventory generation
   HistoryRevisions revisions_;
   uint64_t last_revision_ = 0;
   std::vector<std::string> new_ids_;
