@@ -55,7 +55,7 @@ class JsonLinesReadAhead {
   };
   // Files larger than this are left to ReadAndParseJsonLines (streamed).
   static constexpr uint64_t kMaxFileBytes = 4 << 20;
-  static constexpr uint64_t kMaxAheadBytes = 16 << 20;
+  static constexpr uint64_t kMaxAheadBytes = 4 << 20;
 
   // `sizes` are the files' unread bytes, for the bound on memory.
   JsonLinesReadAhead(std::vector<File> files, std::vector<uint64_t> sizes);
