@@ -1,7 +1,6 @@
 #include "observer/apply.h"
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <vector>
 
@@ -470,19 +469,42 @@ void FinishBulk(Model& model, ModelIndex& index, const ApplyContext& context) {
   index.EndBulk();
 }
 
+namespace {
+
+// The weight of pair x (1 = oldest … 20 = newest) is 285 + 10·(x − 1); bit j
+// of FlapScore's `changes` (j = 0 … 19) is pair x = 20 − j, so it weighs
+// 475 − 10·j. These tables add up the weights of the set bits of ten bits
+// at a time: the low ten (j = 0 … 9) and the high ten (j = 10 … 19).
+struct FlapWeights {
+  int16_t low[1024];
+  int16_t high[1024];
+};
+constexpr FlapWeights MakeFlapWeights() {
+  FlapWeights w{};
+  for (int x = 0; x < 1024; ++x) {
+    int low = 0, high = 0;
+    for (int j = 0; j < 10; ++j) {
+      if ((x >> j) & 1) {
+        low += 475 - 10 * j;
+        high += 475 - 10 * (j + 10);
+      }
+    }
+    w.low[x] = static_cast<int16_t>(low);
+    w.high[x] = static_cast<int16_t>(high);
+  }
+  return w;
+}
+constexpr FlapWeights kFlapWeights = MakeFlapWeights();
+
+}  // namespace
+
 int FlapScore(uint32_t bits) {
-  // Pair x (1 = oldest … 20 = newest) compares result x with result x + 1;
-  // result x sits in bit kFlapResults - x (the newest, result 21, in bit 0).
-  // So bit j of `changes` (j = 0 … 19) is pair x = 20 - j, which weighs
-  // 285 + 10·(x − 1) = 475 − 10·j: the score is 475 per change less 10 times
-  // the sum of the changes' positions, which the masks add up bit by bit of j.
+  // Pair x compares result x with result x + 1; result x sits in bit
+  // kFlapResults - x (the newest, result 21, in bit 0). So the pairs that
+  // changed are the bits of `changes`, weighed by the tables above.
   constexpr uint32_t kPairs = (1u << (kFlapResults - 1)) - 1;
   const uint32_t changes = (bits ^ (bits >> 1)) & kPairs;
-  constexpr uint32_t kPositionBit[] = {0xAAAAAu, 0xCCCCCu, 0xF0F0Fu << 4 & kPairs,
-                                       0xFF00FF00u & kPairs, 0xFFFF0000u & kPairs};
-  int positions = 0;
-  for (int k = 0; k < 5; ++k) positions += std::popcount(changes & kPositionBit[k]) << k;
-  return 475 * std::popcount(changes) - 10 * positions;
+  return kFlapWeights.low[changes & 1023] + kFlapWeights.high[changes >> 10];
 }
 
 void CountRejection(Model& model, RejectReason reason) {
