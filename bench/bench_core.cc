@@ -362,6 +362,34 @@ double Median(std::vector<double> values) {
   return n == 0 ? 0 : n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// The two events every recovery benchmark applies, and the counters it reports.
+struct RecoveryEvents {
+  Event failure, recovery;
+  RecoveryEvents() {
+    failure.type = EventType::kHealthcheckFailed;
+    failure.severity = Severity::kError;
+    recovery.type = EventType::kServiceRecovered;
+  }
+};
+
+// ns per recovery and the node count; for the without-node run, its ns over
+// the median of the with-node runs at the same node count in `with_node_nanos`
+// (x_with_node). An incident left active means the recoveries did not work.
+void ReportRecoveries(benchmark::State& state, const RecoveryWorld& w, size_t active,
+                      uint64_t resolved, double timed_ns, bool with_node,
+                      std::map<int64_t, std::vector<double>>& with_node_nanos) {
+  if (active != 0) state.SkipWithError("a recovery left an incident active");
+  const double ns = resolved ? timed_ns / static_cast<double>(resolved) : 0;
+  state.counters["nodes"] = static_cast<double>(w.nodes.size());
+  state.counters["ns_per_recovery"] = ns;
+  if (with_node) {
+    with_node_nanos[state.range(0)].push_back(ns);
+  } else if (auto it = with_node_nanos.find(state.range(0)); it != with_node_nanos.end()) {
+    const double with = Median(it->second);
+    state.counters["x_with_node"] = with > 0 ? ns / with : 0;
+  }
+}
+
 // As a replay applies (ModelIndex bulk mode, FinishBulk): a node-less
 // recovery is deferred, and its entries catch up when a later failure
 // touches them or at FinishBulk, so that work is in the failures and the
@@ -374,10 +402,9 @@ void BM_ServiceRecoveredReplay(benchmark::State& state, bool with_node) {
   ModelIndex index;
   index.Reset(model);
   index.BeginBulk();
-  Event failure, recovery;
-  failure.type = EventType::kHealthcheckFailed;
-  failure.severity = Severity::kError;
-  recovery.type = EventType::kServiceRecovered;
+  RecoveryEvents events;
+  Event& failure = events.failure;
+  Event& recovery = events.recovery;
   int64_t seconds = w.spec.start_unix + 1;
   uint64_t next_node = 0, batches = 0, resolved = 0;
   double timed_ns = 0;
@@ -409,17 +436,8 @@ void BM_ServiceRecoveredReplay(benchmark::State& state, bool with_node) {
   }
   FinishBulk(model, index, context);
   for (const auto& [id, incident] : model.incidents) active += incident.active ? 1 : 0;
-  if (active != 0) state.SkipWithError("a recovery left an incident active");
-  const double ns = resolved ? timed_ns / static_cast<double>(resolved) : 0;
-  state.counters["nodes"] = static_cast<double>(w.nodes.size());
-  state.counters["ns_per_recovery"] = ns;
   static std::map<int64_t, std::vector<double>> with_node_nanos;
-  if (with_node) {
-    with_node_nanos[state.range(0)].push_back(ns);
-  } else if (auto it = with_node_nanos.find(state.range(0)); it != with_node_nanos.end()) {
-    const double with = Median(it->second);
-    state.counters["x_with_node"] = with > 0 ? ns / with : 0;
-  }
+  ReportRecoveries(state, w, active, resolved, timed_ns, with_node, with_node_nanos);
 }
 
 void BM_ServiceRecovered(benchmark::State& state, bool with_node) {
@@ -428,10 +446,9 @@ void BM_ServiceRecovered(benchmark::State& state, bool with_node) {
   Model model = w.pristine;
   ModelIndex index;
   index.Reset(model);
-  Event failure, recovery;
-  failure.type = EventType::kHealthcheckFailed;
-  failure.severity = Severity::kError;
-  recovery.type = EventType::kServiceRecovered;
+  RecoveryEvents events;
+  Event& failure = events.failure;
+  Event& recovery = events.recovery;
   int64_t seconds = w.spec.start_unix + 1;  // distinct times: no incident id clashes
   uint64_t next_node = 0, batches = 0, resolved = 0;
   double timed_ns = 0;
@@ -463,16 +480,7 @@ void BM_ServiceRecovered(benchmark::State& state, bool with_node) {
   // A check that the recoveries did resolve: nothing may be left active.
   size_t active = 0;
   for (const auto& [id, incident] : model.incidents) active += incident.active ? 1 : 0;
-  if (active != 0) state.SkipWithError("a recovery left an incident active");
-  const double ns = resolved ? timed_ns / static_cast<double>(resolved) : 0;
-  state.counters["nodes"] = static_cast<double>(w.nodes.size());
-  state.counters["ns_per_recovery"] = ns;
-  if (with_node) {
-    WithNodeNanos()[state.range(0)].push_back(ns);
-  } else if (auto it = WithNodeNanos().find(state.range(0)); it != WithNodeNanos().end()) {
-    const double with = Median(it->second);
-    state.counters["x_with_node"] = with > 0 ? ns / with : 0;
-  }
+  ReportRecoveries(state, w, active, resolved, timed_ns, with_node, WithNodeNanos());
 }
 
 void Register() {
