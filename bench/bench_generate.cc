@@ -3,7 +3,7 @@
 //   bench_generate --out DIR [--nodes N] [--services S] [--events E]
 //                  [--files F] [--layout jsonl|json|interleaved] [--seed K]
 //                  [--invalid-per-million M] [--nodeless-recovery-percent P]
-//                  [--failure-rate X]
+//                  [--failure-rate X] [--span-days D]
 //
 // --nodeless-recovery-percent P (0–100, default 1): the share of
 // service_recovered events without a node, which recover that service on
@@ -11,7 +11,9 @@
 // (healthcheck_failed, service_unhealthy; 8% of events at 1) occur, as a
 // multiple; recoveries (4% at 1) scale with them so incidents still resolve,
 // and the share they gain comes from node_heartbeat and healthcheck_passed.
-// The defaults give the same bytes as before these flags existed.
+// --span-days D (default 365): the timestamps rise over D days from
+// 2025-01-01, so the same number of events can be a denser or a longer
+// history. The defaults give the same bytes as before these flags existed.
 //
 // DIR/events/ gets F .jsonl files of roughly equal size whose names sort in
 // processing order (or, with --layout json, one .json per event; with
@@ -45,16 +47,19 @@ struct Options {
   uint64_t files = 1;
   bool json_layout = false;
   bool interleaved = false;
+  uint64_t span_days = 365;
 };
 
 constexpr const char* kUsage =
     "usage: bench_generate --out DIR [--nodes N] [--services S] [--events E] [--files F]\n"
     "                      [--layout jsonl|json|interleaved] [--seed K] [--invalid-per-million M]\n"
-    "                      [--nodeless-recovery-percent P] [--failure-rate X]\n"
+    "                      [--nodeless-recovery-percent P] [--failure-rate X] [--span-days D]\n"
     "  --nodeless-recovery-percent P  share of service_recovered without a node, 0-100 (default 1)\n"
     "  --failure-rate X               failures (and recoveries with them) as a multiple of the\n"
     "                                 default mix's 8% (4%), taken from heartbeats and passed\n"
-    "                                 checks; 0-7.5 (default 1)\n";
+    "                                 checks; 0-7.5 (default 1)\n"
+    "  --span-days D                  the events' timestamps rise over D days from\n"
+    "                                 2025-01-01 (default 365)\n";
 
 bool ParseCount(const std::string& text, uint64_t* value) {
   const char* end = text.data() + text.size();
@@ -74,7 +79,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       {"--nodes", &o->spec.nodes},   {"--services", &o->spec.services},
       {"--events", &o->spec.events}, {"--files", &o->files},
       {"--seed", &o->spec.seed},     {"--invalid-per-million", &o->spec.invalid_per_million},
-      {"--nodeless-recovery-percent", &o->spec.nodeless_recovery_percent}};
+      {"--nodeless-recovery-percent", &o->spec.nodeless_recovery_percent},
+      {"--span-days", &o->span_days}};
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return "help";
@@ -104,6 +110,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
   if (o->files == 0) return "--files must be > 0";
   if (o->spec.invalid_per_million > 1'000'000) return "--invalid-per-million is at most 1000000";
   if (o->spec.nodeless_recovery_percent > 100) return "--nodeless-recovery-percent is at most 100";
+  if (o->span_days == 0 || o->span_days > 3650) return "--span-days is 1 to 3650";
+  o->spec.span_seconds = static_cast<int64_t>(o->span_days) * 86400;
   return "";
 }
 

@@ -171,11 +171,13 @@ reset_state() {
   rm -f "$1/state/observer_checkpoint.json" "$1/state/rejected-events.jsonl" "$1"/state/.*.tmp
 }
 
+# Extra flags for timed_once (the retention step sets them), and its clock.
+ONCE_EXTRA=() ONCE_NOW=""
 ONCE_CMD_TEMPLATE="homelab-observer once --root DIR --inventory DIR --now $NOW"
 # Runs `once` on $1; sets WALL (s), RSS_KB and CPU (s, user+sys).
 timed_once() {
   local dir=$1 t0 t1
-  local cmd=("$OBS" once --root "$dir" --inventory "$dir" --now "$NOW")
+  local cmd=("$OBS" once --root "$dir" --inventory "$dir" --now "${ONCE_NOW:-$NOW}" "${ONCE_EXTRA[@]}")
   t0=$(now_ns)
   if [[ -n $GNU_TIME ]]; then
     "$GNU_TIME" -f '%M %U %S' -o "$LOG/time.out" "${cmd[@]}" >"$LOG/once.log" 2>&1 ||
@@ -390,6 +392,36 @@ if ((LARGE)); then
   command_used "RSS flatness" "/usr/bin/time -f %M $OBS once --root $BIG --inventory $BIG --now $NOW (cold)"
   figure "peak RSS ${LARGE_EVENTS} / ${REPLAY_EVENTS} events" "$ratio" "<= 1.10" "$(status "$ratio" '<=' 1.10)"
   figure "cold replay, $LARGE_EVENTS events (events/s)" "$(median "${big_rates[@]}")"
+
+  # With --history.retention 30d memory follows the history kept: 1M events
+  # over a year against 10M over ten years (the same density, a ten times
+  # longer history: the target) and 10M over one year (ten times as dense).
+  LONG=$SCRATCH/replay-$LARGE_EVENTS-10y
+  step "RSS with --history.retention 30d: $REPLAY_EVENTS events over a year, $LARGE_EVENTS over ten years and over one"
+  generate "$LONG" --nodes $NODES --services $SERVICES --events $LARGE_EVENTS --files $LARGE_FILES \
+    --layout jsonl --seed 1 --invalid-per-million 100 --span-days 3650
+  ONCE_EXTRA=(--history.retention 30d)
+  declare -A RET_RSS_KB
+  for pair in "1m:$REPLAY:" "10m-10y:$LONG:2036-01-01T00:00:00Z" "10m-1y:$BIG:"; do
+    IFS=: read -r label dir when <<<"$pair"
+    ONCE_NOW=$when rsss=()
+    for r in $(seq 1 "$RUNS"); do
+      reset_state "$dir"
+      timed_once "$dir"
+      rsss+=("$RSS_KB")
+      note "$label run $r: ${WALL} s wall, peak RSS ${RSS_KB} KB"
+    done
+    reset_state "$dir"
+    RET_RSS_KB[$label]=$(median "${rsss[@]}")
+  done
+  ONCE_EXTRA=() ONCE_NOW=""
+  ret_ratio() { [[ ${RET_RSS_KB[$1]} == nan ]] && echo nan || calc "${RET_RSS_KB[$1]} / ${RET_RSS_KB[1m]}" 2; }
+  command_used "RSS with retention" "/usr/bin/time -f %M $OBS once --root DIR --inventory DIR --now NOW --history.retention 30d (cold; DIR from bench_generate ... [--span-days 3650])"
+  figure "peak RSS, --history.retention 30d, $LARGE_EVENTS events over 10 years / $REPLAY_EVENTS over 1 year" \
+    "$(ret_ratio 10m-10y) ($(calc "${RET_RSS_KB[10m-10y]} / 1024" 0) / $(calc "${RET_RSS_KB[1m]} / 1024" 0) MB)" \
+    "<= 1.5" "$(status "$(ret_ratio 10m-10y)" '<=' 1.5)"
+  figure "peak RSS, --history.retention 30d, $LARGE_EVENTS events over 1 year / $REPLAY_EVENTS over 1 year" \
+    "$(ret_ratio 10m-1y) ($(calc "${RET_RSS_KB[10m-1y]} / 1024" 0) MB)"
 else
   figure "peak RSS 10M / 1M events" "not run" "<= 1.10" "run with --large"
 fi
