@@ -3,19 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "exporter/cli.h"
+#include "tests/fakes/cli_parse.h"
 
 namespace hlo {
 namespace {
 
-Config Parse(std::vector<std::string> args) {
-  const CliResult r = ParseCommandLine(args);
-  if (const auto* usage = std::get_if<UsageError>(&r)) ADD_FAILURE() << usage->message;
-  return std::holds_alternative<Config>(r) ? std::get<Config>(r) : Config{};
-}
-
-bool Refused(std::vector<std::string> args) {
-  return std::holds_alternative<UsageError>(ParseCommandLine(args));
-}
+using fakes::Refused;
+Config Parse(std::vector<std::string> args) { return fakes::ParseOk(std::move(args)); }
 
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kDay = 86'400 * kSecond;
