@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "observer/model_codec.h"
 #include "observer/world_reader.h"
 #include "observer/world_serializer.h"
 
@@ -220,15 +221,7 @@ void WriteArchiveState(JsonWriter& out, const HistoryArchiveState& s, const Mode
     out.Null();
   }
   out.Key("incidents_opened");
-  out.BeginArray();
-  for (const auto& [key, n] : t.figures.incidents_opened) {
-    out.BeginArray();
-    out.String(key.first);
-    out.String(key.second);
-    out.Uint(n);
-    out.EndArray();
-  }
-  out.EndArray();
+  WritePairCounts(out, t.figures.incidents_opened);
   out.KeyUint("incidents_resolved", t.incidents_resolved);
   out.Key("last_deployment_status");
   out.BeginArray();

@@ -52,15 +52,7 @@ void WriteCounters(JsonWriter& out, const Counters& c) {
   out.Key("by_type");
   WriteCountMap(out, c.processed_by_type);
   out.Key("deployments_finished");
-  out.BeginArray();
-  for (const auto& [key, n] : c.deployments_finished) {
-    out.BeginArray();
-    out.String(key.first);
-    out.String(key.second);
-    out.Uint(n);
-    out.EndArray();
-  }
-  out.EndArray();
+  WritePairCounts(out, c.deployments_finished);
   out.KeyUint("duplicate", c.events_duplicate);
   out.Key("last_event_at");
   WriteTime(out, c.last_event_at);
@@ -188,6 +180,19 @@ ServiceState ReadService(element value) {
 
 }  // namespace
 }  // namespace detail
+
+void WritePairCounts(JsonWriter& out,
+                     const std::map<std::pair<std::string, std::string>, uint64_t>& counts) {
+  out.BeginArray();
+  for (const auto& [key, n] : counts) {
+    out.BeginArray();
+    out.String(key.first);
+    out.String(key.second);
+    out.Uint(n);
+    out.EndArray();
+  }
+  out.EndArray();
+}
 
 void WriteModel(JsonWriter& out, const Model& model) {
   out.BeginObject();
