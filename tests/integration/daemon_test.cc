@@ -623,6 +623,10 @@ TEST(DaemonReadinessTest, ReadyzIs503UntilTheFirstBatchIsDone) {
 TEST_F(DaemonTest, GzipWhenAsked) {
   auto daemon = Daemon();
   ASSERT_EQ(daemon->Start(), "");
+  // Both answers after the first batch: before it, one could say "not ready"
+  // and the other "ready".
+  ASSERT_TRUE(daemon->WaitForMetrics(
+      [](const auto& s) { return Has(s, "homelab_observer_ready", {}, 1); }));
   const auto plain = Http(daemon->port(), "GET", "/metrics");
   const auto gzipped = Http(daemon->port(), "GET", "/metrics", {"Accept-Encoding: gzip"});
   ASSERT_TRUE(plain && gzipped);
